@@ -1,0 +1,202 @@
+/**
+ * Every error Tessera throws is a {@link TesseraError}: it carries a stable `code` you can switch on,
+ * a `hint` that says how to fix the problem, an ES2022 `cause` and whether retrying can help.
+ *
+ * Errors are recognised by a `Symbol.for` brand rather than `instanceof`, so two copies of the package
+ * (a library and an app bundling different versions) still recognise each other's errors.
+ *
+ * @example
+ * ```ts
+ * import { isTesseraError } from 'tessera';
+ * try {
+ *   await store.appendToStream('order-1', [{ type: 'Placed', data: {} }], { expectedVersion: 3n });
+ * } catch (e) {
+ *   if (isTesseraError(e, 'CONCURRENCY_CONFLICT')) console.log('reload and retry:', e.hint);
+ *   else throw e;
+ * }
+ * ```
+ * @module
+ */
+
+const BRAND = Symbol.for('tessera.error');
+
+/** Stable codes; new codes may be added, existing ones never change meaning. */
+export type TesseraErrorCode =
+  | 'TESSERA_ERROR'
+  | 'CONCURRENCY_CONFLICT'
+  | 'INVALID_ARGUMENT'
+  | 'STORE_CLOSED'
+  | 'STORAGE_ERROR'
+  | 'INDETERMINATE_COMMIT'
+  | 'EVENT_ID_CONFLICT'
+  | (string & {});
+
+/** Options accepted by every Tessera error constructor. */
+export interface TesseraErrorOptions {
+  hint?: string;
+  cause?: unknown;
+  retryable?: boolean;
+}
+
+/**
+ * Base class of every error Tessera throws.
+ *
+ * @example
+ * ```ts
+ * throw new TesseraError('TESSERA_ERROR', 'something broke', { hint: 'check the log', retryable: false });
+ * ```
+ */
+export class TesseraError extends Error {
+  /** Stable machine-readable code, e.g. `CONCURRENCY_CONFLICT`. */
+  readonly code: TesseraErrorCode;
+  /** How to fix or work around the problem. */
+  readonly hint: string;
+  /** Whether the same call may succeed if retried unchanged. */
+  readonly retryable: boolean;
+
+  constructor(code: TesseraErrorCode, message: string, options: TesseraErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.hint = options.hint ?? '';
+    this.retryable = options.retryable ?? false;
+    Object.defineProperty(this, BRAND, { value: true, enumerable: false });
+  }
+
+  /** A JSON-friendly view (used by the CLI's `--json` output and the HTTP API). */
+  toJSON(): { name: string; code: string; message: string; hint: string; retryable: boolean } {
+    return { name: this.name, code: this.code, message: this.message, hint: this.hint, retryable: this.retryable };
+  }
+}
+
+/**
+ * Tells whether `e` is a Tessera error (from any copy of the package), optionally with a given code.
+ *
+ * @example
+ * ```ts
+ * if (isTesseraError(err, 'STORE_CLOSED')) reopen();
+ * ```
+ */
+export function isTesseraError(e: unknown, code?: TesseraErrorCode): e is TesseraError {
+  if (typeof e !== 'object' || e === null || (e as Record<symbol, unknown>)[BRAND] !== true) return false;
+  return code === undefined || (e as TesseraError).code === code;
+}
+
+/**
+ * The stream's version was not what the append expected: another writer got there first.
+ * Reload the stream, decide again and retry (`handleCommand` does this for you).
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof ConcurrencyError) console.log(e.streamId, e.expected, e.actual); }
+ * ```
+ */
+export class ConcurrencyError extends TesseraError {
+  constructor(
+    readonly streamId: string,
+    readonly expected: bigint | string,
+    readonly actual: bigint,
+    options: TesseraErrorOptions = {},
+  ) {
+    super(
+      'CONCURRENCY_CONFLICT',
+      `Stream "${streamId}" is at version ${actual}, but the append expected ${String(expected)}`,
+      {
+        hint: 'Another writer appended first. Read the stream again, re-decide, and retry with the new version.',
+        retryable: true,
+        ...options,
+      },
+    );
+  }
+}
+
+/**
+ * A caller passed a value Tessera cannot accept. Nothing was written.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof InvalidArgumentError) console.log(e.argument, e.reason, e.hint); }
+ * ```
+ */
+export class InvalidArgumentError extends TesseraError {
+  constructor(
+    readonly argument: string,
+    readonly reason: string,
+    hint: string,
+    options: Omit<TesseraErrorOptions, 'hint'> = {},
+  ) {
+    super('INVALID_ARGUMENT', `Invalid ${argument}: ${reason}`, { ...options, hint, retryable: false });
+  }
+}
+
+/**
+ * The store (or another resource) was closed; calls after `close()` fail with this, they never hang.
+ *
+ * @example
+ * ```ts
+ * await store.close();
+ * await store.readAll().catch((e) => e instanceof StoreClosedError); // true
+ * ```
+ */
+export class StoreClosedError extends TesseraError {
+  constructor(what = 'event store') {
+    super('STORE_CLOSED', `The ${what} is closed`, {
+      hint: `Open a new ${what} instead of using one after close().`,
+    });
+  }
+}
+
+/**
+ * The database driver failed. The original driver error is in `cause`.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof StorageError && e.retryable) setTimeout(retry, 100); }
+ * ```
+ */
+export class StorageError extends TesseraError {
+  constructor(message: string, options: TesseraErrorOptions = {}) {
+    super('STORAGE_ERROR', message, {
+      hint: 'Check that the database is reachable, the file is writable and the disk is not full.',
+      ...options,
+    });
+  }
+}
+
+/**
+ * The connection was lost while a transaction was committing: it may or may not have committed.
+ * Retrying the same append with the same event ids is safe — stored ids are recognised and not stored twice.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof IndeterminateCommitError) await store.appendToStream(id, sameEventsWithIds); }
+ * ```
+ */
+export class IndeterminateCommitError extends TesseraError {
+  constructor(message: string, options: TesseraErrorOptions = {}) {
+    super('INDETERMINATE_COMMIT', message, {
+      hint: 'Retry the same append with the same event ids: if it had committed, the retry is a no-op.',
+      retryable: true,
+      ...options,
+    });
+  }
+}
+
+/**
+ * An event id is already stored with different content (or in another stream): ids must be unique.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof EventIdConflictError) console.log(e.eventId); }
+ * ```
+ */
+export class EventIdConflictError extends TesseraError {
+  constructor(
+    readonly eventId: string,
+    reason: string,
+  ) {
+    super('EVENT_ID_CONFLICT', `Event id "${eventId}" is already stored ${reason}`, {
+      hint: 'Give every new event a fresh id; re-use an id only to retry the very same append.',
+    });
+  }
+}

@@ -1,0 +1,75 @@
+import type { AppendResult, ExpectedVersion } from './types.js';
+
+/**
+ * The small internal port each storage engine implements; `createEventStore` wraps it with validation,
+ * upcasting, subscriptions, streaming reads and aggregation, so those behave identically on every engine.
+ * @module
+ */
+
+/** A validated event, already serialized, ready to insert. */
+export interface PreparedEvent {
+  id: string;
+  /** True when the caller gave the id (only then can it already be stored). */
+  idGiven: boolean;
+  type: string;
+  /** JSON text. */
+  data: string;
+  /** JSON text or null. */
+  metadata: string | null;
+  schemaVersion: number;
+  /** UTF-8 size of data + metadata, for limits and metrics. */
+  bytes: number;
+}
+
+/** One validated append. */
+export interface AppendRequest {
+  streamId: string;
+  events: PreparedEvent[];
+  expectedVersion: ExpectedVersion;
+  /** Milliseconds since epoch, from the store's clock. */
+  recordedAt: number;
+}
+
+/** A stored event as the engine returns it, before upcasting. */
+export interface StoredEvent {
+  id: string;
+  streamId: string;
+  streamVersion: bigint;
+  globalPosition: bigint;
+  type: string;
+  data: unknown;
+  metadata: Record<string, unknown> | undefined;
+  schemaVersion: number;
+  recordedAt: Date;
+}
+
+/** A stored snapshot row. */
+export interface SnapshotRecord {
+  schemaVersion: number;
+  version: bigint;
+  state: unknown;
+}
+
+/** The engine-specific part of an event store. */
+export interface EventStoreBackend {
+  /** Appends atomically: idempotent-id check, version check and insert in one transaction. */
+  append(request: AppendRequest): Promise<AppendResult>;
+  /** Events of one stream in version order (descending when `backward`); `fromVersion` inclusive. */
+  readStream(
+    streamId: string,
+    opts: { fromVersion: bigint | undefined; maxCount: number | undefined; backward: boolean },
+  ): Promise<StoredEvent[]>;
+  /** A page of the global log from `fromPosition` (inclusive), never passing an event that may still commit below. */
+  readAll(opts: { fromPosition: bigint; maxCount: number | undefined; types: string[] | undefined }): Promise<StoredEvent[]>;
+  /** The stream's current version, `0n` when it does not exist. */
+  streamVersion(streamId: string): Promise<bigint>;
+  readSnapshot(streamId: string, name: string): Promise<SnapshotRecord | null>;
+  /** Upserts a snapshot unless a newer one (same schema version, higher stream version) is already stored. */
+  writeSnapshot(streamId: string, name: string, snapshot: { schemaVersion: number; version: bigint; stateJson: string }): Promise<void>;
+  /**
+   * Resolves when new events may be readable: on a local append or a server notification, or after
+   * `timeoutMs` at the latest (polling covers writers the engine cannot notify about). Resolves early on abort.
+   */
+  waitForEvents(timeoutMs: number, signal: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+}

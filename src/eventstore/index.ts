@@ -1,0 +1,33 @@
+/**
+ * The event store subpath.
+ *
+ * @example
+ * ```ts
+ * import { openSqliteEventStore } from 'tessera/eventstore';
+ * ```
+ * @module
+ */
+export type {
+  AggregateOptions,
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  ExpectedVersion,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  RetryPolicy,
+  SnapshotOptions,
+  SubscribeOptions,
+  Subscription,
+  Upcaster,
+} from './types.js';
+export type { CommonStoreOptions } from './options.js';
+export { openSqliteEventStore, type SqliteEventStoreOptions } from './sqlite/open.js';
+export {
+  DEFAULT_MAX_EVENT_BYTES,
+  EVENT_TYPE_MAX_BYTES,
+  MAX_EVENTS_PER_APPEND,
+  STREAM_ID_MAX_BYTES,
+} from './validation.js';

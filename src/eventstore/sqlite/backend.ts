@@ -1,0 +1,168 @@
+import type { SqliteDatabase } from '../../storage/sqlite.js';
+import type { AppendRequest, EventStoreBackend, SnapshotRecord, StoredEvent } from '../backend.js';
+import { checkExpectedVersion } from '../expected-version.js';
+import { type ExistingEvent, resolveIdempotentAppend } from '../idempotency.js';
+import type { AppendResult } from '../types.js';
+import { GroupCommitter } from './group-commit.js';
+import { SQL } from './schema.js';
+
+const NO_LIMIT = -1; // SQLite: LIMIT -1 means no limit
+const MAX_VERSION = 9223372036854775807n;
+
+type Row = {
+  global_position: bigint;
+  event_id: string;
+  stream_id: string;
+  stream_version: bigint;
+  event_type: string;
+  data: string;
+  metadata: string | null;
+  schema_version: bigint;
+  recorded_at: bigint;
+};
+
+/** A wake-up signal for subscriptions: resolved on every local commit. */
+class AppendSignal {
+  #waiters = new Set<() => void>();
+  notify(): void {
+    const waiters = this.#waiters;
+    this.#waiters = new Set();
+    for (const w of waiters) w();
+  }
+  wait(timeoutMs: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#waiters.delete(done);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.#waiters.add(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+/**
+ * The SQLite engine behind the event store. Appends go through a {@link GroupCommitter}: appends issued
+ * in the same event-loop turn share one `BEGIN IMMEDIATE … COMMIT` (one fsync), each inside its own
+ * savepoint so a conflicting append fails alone.
+ */
+export class SqliteEventStoreBackend implements EventStoreBackend {
+  readonly #signal = new AppendSignal();
+  readonly #committer: GroupCommitter<AppendRequest, AppendResult>;
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.#committer = new GroupCommitter(db, (req) => this.#appendInTransaction(req), () => this.#signal.notify());
+  }
+
+  append(request: AppendRequest): Promise<AppendResult> {
+    return this.#committer.submit(request);
+  }
+
+  /** The append itself; runs inside the group's transaction, so every read here sees the write lock's view. */
+  #appendInTransaction(req: AppendRequest): AppendResult {
+    if (req.events.some((e) => e.idGiven)) {
+      const existing: ExistingEvent[] = [];
+      for (const e of req.events) {
+        const row = this.#safe(SQL.byEventId).get(e.id) as
+          | { global_position: bigint; stream_id: string; stream_version: bigint; event_type: string; data: string }
+          | undefined;
+        if (row) {
+          existing.push({ id: e.id, streamId: row.stream_id, streamVersion: row.stream_version, globalPosition: row.global_position, type: row.event_type, data: row.data });
+        }
+      }
+      const replay = resolveIdempotentAppend(req.streamId, req.events, existing);
+      if (replay) return replay;
+    }
+    const current = this.#currentVersion(req.streamId);
+    checkExpectedVersion(req.streamId, req.expectedVersion, current);
+    const insert = this.db.statement(SQL.insert);
+    let version = current;
+    let position = 0n;
+    for (const e of req.events) {
+      version++;
+      const info = insert.run(e.id, req.streamId, version, e.type, e.data, e.metadata, e.schemaVersion, req.recordedAt);
+      position = BigInt(info.lastInsertRowid);
+    }
+    return { nextExpectedVersion: version, lastGlobalPosition: position };
+  }
+
+  #currentVersion(streamId: string): bigint {
+    const row = this.#safe(SQL.streamVersion).get(streamId) as { stream_version: bigint } | undefined;
+    return row?.stream_version ?? 0n;
+  }
+
+  async readStream(
+    streamId: string,
+    opts: { fromVersion: bigint | undefined; maxCount: number | undefined; backward: boolean },
+  ): Promise<StoredEvent[]> {
+    return this.db.outsideTransaction(() => {
+      const limit = opts.maxCount ?? NO_LIMIT;
+      const rows = opts.backward
+        ? this.#safe(SQL.readBackward).all(streamId, opts.fromVersion ?? MAX_VERSION, limit)
+        : this.#safe(SQL.readForward).all(streamId, opts.fromVersion ?? 1n, limit);
+      return (rows as Row[]).map(toStoredEvent);
+    });
+  }
+
+  async readAll(opts: { fromPosition: bigint; maxCount: number | undefined; types: string[] | undefined }): Promise<StoredEvent[]> {
+    return this.db.outsideTransaction(() => {
+      const limit = opts.maxCount ?? NO_LIMIT;
+      const rows =
+        opts.types === undefined
+          ? this.#safe(SQL.readAll).all(opts.fromPosition, limit)
+          : opts.types.length === 0
+            ? []
+            : this.#safe(SQL.readAllTypes(opts.types.length)).all(opts.fromPosition, ...opts.types, limit);
+      return (rows as Row[]).map(toStoredEvent);
+    });
+  }
+
+  async streamVersion(streamId: string): Promise<bigint> {
+    return this.db.outsideTransaction(() => this.#currentVersion(streamId));
+  }
+
+  async readSnapshot(streamId: string, name: string): Promise<SnapshotRecord | null> {
+    return this.db.outsideTransaction(() => {
+      const row = this.#safe(SQL.readSnapshot).get(streamId, name) as
+        | { schema_version: bigint; version: bigint; state: string }
+        | undefined;
+      return row ? { schemaVersion: Number(row.schema_version), version: row.version, state: JSON.parse(row.state) } : null;
+    });
+  }
+
+  async writeSnapshot(streamId: string, name: string, s: { schemaVersion: number; version: bigint; stateJson: string }): Promise<void> {
+    await this.db.run(SQL.writeSnapshot, [streamId, name, s.schemaVersion, s.version, s.stateJson]);
+  }
+
+  waitForEvents(timeoutMs: number, signal: AbortSignal): Promise<void> {
+    return this.#signal.wait(timeoutMs, signal);
+  }
+
+  async close(): Promise<void> {
+    await this.#committer.drain();
+    await this.db.close();
+  }
+
+  /** A cached statement that returns integers as BigInt (positions and versions are int64). */
+  #safe(sql: string) {
+    return this.db.statement(sql).safeIntegers(true);
+  }
+}
+
+function toStoredEvent(r: Row): StoredEvent {
+  return {
+    id: r.event_id,
+    streamId: r.stream_id,
+    streamVersion: r.stream_version,
+    globalPosition: r.global_position,
+    type: r.event_type,
+    data: JSON.parse(r.data),
+    metadata: r.metadata === null ? undefined : (JSON.parse(r.metadata) as Record<string, unknown>),
+    schemaVersion: Number(r.schema_version),
+    recordedAt: new Date(Number(r.recorded_at)),
+  };
+}

@@ -1,0 +1,94 @@
+import type { SqliteDatabase } from '../../storage/sqlite.js';
+import { toStorageError } from '../../storage/sqlite.js';
+
+interface Pending<Req, Res> {
+  request: Req;
+  resolve(result: Res): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit for SQLite: every append submitted in one event-loop turn joins one transaction, so N
+ * concurrent callers pay for one fsync instead of N. Each request runs inside its own SAVEPOINT: one that
+ * throws (a version conflict, say) is rolled back alone and only its caller sees the error. No caller is
+ * acknowledged before the shared COMMIT returns; if the COMMIT fails (or the process dies first), every
+ * request of the group fails and none was written.
+ *
+ * A sequential caller (awaiting each append) forms groups of one and pays only the setImmediate hop.
+ */
+export class GroupCommitter<Req, Res> {
+  #queue: Pending<Req, Res>[] = [];
+  #scheduled = false;
+  #inFlight: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly apply: (request: Req) => Res,
+    private readonly afterCommit: () => void,
+  ) {}
+
+  submit(request: Req): Promise<Res> {
+    return new Promise<Res>((resolve, reject) => {
+      this.#queue.push({ request, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => {
+          this.#inFlight = this.#flush();
+        });
+      }
+    });
+  }
+
+  /** Resolves once every request submitted so far has been committed or failed. */
+  async drain(): Promise<void> {
+    while (this.#scheduled || this.#queue.length > 0) await new Promise((r) => setImmediate(r));
+    await this.#inFlight;
+  }
+
+  async #flush(): Promise<void> {
+    this.#scheduled = false;
+    const group = this.#queue;
+    this.#queue = [];
+    if (group.length === 0) return;
+    // An async transaction of this process (a projection, a saga step) holds the connection: wait for it.
+    if (this.db.lock.locked) await this.db.lock.runExclusive(() => this.#commit(group));
+    else this.#commit(group);
+  }
+
+  #commit(group: Pending<Req, Res>[]): void {
+    const outcomes: Array<{ ok: true; value: Res } | { ok: false; error: unknown }> = [];
+    try {
+      this.db.assertOpen('event store');
+      if (group.length === 1) {
+        outcomes.push({ ok: true, value: this.db.writeSync(() => this.apply(group[0]!.request)) });
+      } else {
+        this.db.writeSync(() => {
+          for (const item of group) outcomes.push(this.#inSavepoint(item.request));
+        });
+      }
+    } catch (e) {
+      const error = toStorageError(e, group.length === 1 ? 'Append failed' : 'Group commit failed');
+      for (const item of group) item.reject(error);
+      return;
+    }
+    this.afterCommit();
+    group.forEach((item, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.error);
+    });
+  }
+
+  #inSavepoint(request: Req): { ok: true; value: Res } | { ok: false; error: unknown } {
+    this.db.execSync('SAVEPOINT tessera_append');
+    try {
+      const value = this.apply(request);
+      this.db.execSync('RELEASE tessera_append');
+      return { ok: true, value };
+    } catch (error) {
+      this.db.execSync('ROLLBACK TO tessera_append');
+      this.db.execSync('RELEASE tessera_append');
+      return { ok: false, error: toStorageError(error, 'Append failed') };
+    }
+  }
+}

@@ -1,0 +1,164 @@
+import { InvalidArgumentError, StoreClosedError } from '../errors.js';
+import type { Clock } from '../support/clock.js';
+import type { IdGenerator } from '../support/ids.js';
+import { requireOptionsObject, requirePositiveInt } from '../support/validate.js';
+import { aggregateStream } from './aggregate.js';
+import type { EventStoreBackend } from './backend.js';
+import { DEFAULT_HANDLER_RETRY, SubscriptionLoop, settleStopped } from './subscription.js';
+import type {
+  AggregateOptions,
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+} from './types.js';
+import type { UpcasterRegistry } from './upcasters.js';
+import {
+  prepareEvents,
+  validateAppendOptions,
+  validateFrom,
+  validateMaxCount,
+  validateStreamId,
+  validateTypes,
+} from './validation.js';
+
+/** Everything the engine-independent part of a store needs. */
+export interface StoreRuntime {
+  backend: EventStoreBackend;
+  upcasters: UpcasterRegistry;
+  clock: Clock;
+  ids: IdGenerator;
+  random: () => number;
+  maxEventBytes: number;
+}
+
+const STREAM_ALL_PAGE = 1_000;
+
+/**
+ * Wraps an engine backend into the public {@link EventStore}: validates every input before touching the
+ * database, upcasts on read, and implements subscriptions, streaming reads and aggregation once for all
+ * engines.
+ */
+export class TesseraEventStore implements EventStore {
+  #closed = false;
+  readonly #subscriptions = new Set<SubscriptionLoop>();
+  readonly #prepareContext;
+
+  constructor(private readonly rt: StoreRuntime) {
+    this.#prepareContext = {
+      maxEventBytes: rt.maxEventBytes,
+      ids: rt.ids,
+      currentSchemaVersion: (type: string) => rt.upcasters.currentVersion(type),
+    };
+  }
+
+  async appendToStream(streamId: string, events: NewEvent[], opts?: AppendOptions): Promise<AppendResult> {
+    this.#assertOpen();
+    const id = validateStreamId(streamId);
+    const options = validateAppendOptions(opts);
+    const prepared = prepareEvents(events, options, this.#prepareContext);
+    return this.rt.backend.append({
+      streamId: id,
+      events: prepared,
+      expectedVersion: options.expectedVersion,
+      recordedAt: this.rt.clock.now(),
+    });
+  }
+
+  async readStream(streamId: string, opts?: ReadStreamOptions): Promise<RecordedEvent[]> {
+    this.#assertOpen();
+    const id = validateStreamId(streamId);
+    const o = requireOptionsObject(opts, 'options') as ReadStreamOptions;
+    const direction = o.direction ?? 'forward';
+    if (direction !== 'forward' && direction !== 'backward') {
+      throw new InvalidArgumentError('direction', `"${String(direction)}" is not forward or backward`, "Pass direction: 'forward' or 'backward'.");
+    }
+    const rows = await this.rt.backend.readStream(id, {
+      fromVersion: validateFrom(o.fromVersion, 'fromVersion', 0n),
+      maxCount: validateMaxCount(o.maxCount),
+      backward: direction === 'backward',
+    });
+    return rows.map((r) => this.rt.upcasters.toRecorded(r));
+  }
+
+  async readAll(opts?: ReadAllOptions): Promise<RecordedEvent[]> {
+    this.#assertOpen();
+    const o = requireOptionsObject(opts, 'options') as ReadAllOptions;
+    const rows = await this.rt.backend.readAll({
+      fromPosition: validateFrom(o.fromPosition, 'fromPosition', 0n) ?? 0n,
+      maxCount: validateMaxCount(o.maxCount),
+      types: validateTypes(o.types),
+    });
+    return rows.map((r) => this.rt.upcasters.toRecorded(r));
+  }
+
+  subscribeToAll(opts: SubscribeOptions): Subscription {
+    this.#assertOpen();
+    const o = requireOptionsObject(opts, 'options') as Partial<SubscribeOptions>;
+    if (typeof o.handler !== 'function') {
+      throw new InvalidArgumentError('handler', 'is not a function', 'Pass subscribeToAll({ handler: async (event) => { … } }).');
+    }
+    const retry = { ...DEFAULT_HANDLER_RETRY, ...requireOptionsObject(o.retry, 'retry') };
+    requirePositiveInt(retry.maxAttempts, 'retry.maxAttempts');
+    const loop = new SubscriptionLoop(
+      {
+        readPage: (from, max, types) => this.readAll({ fromPosition: from, maxCount: max, ...(types ? { types } : {}) }),
+        waitForEvents: (ms, signal) => this.rt.backend.waitForEvents(ms, signal),
+        random: this.rt.random,
+      },
+      {
+        fromPosition: validateFrom(o.fromPosition, 'fromPosition', 0n) ?? 0n,
+        handler: o.handler,
+        types: validateTypes(o.types),
+        retry,
+        pollIntervalMs: o.pollIntervalMs === undefined ? 100 : requirePositiveInt(o.pollIntervalMs, 'pollIntervalMs'),
+        batchSize: o.batchSize === undefined ? 500 : requirePositiveInt(o.batchSize, 'batchSize'),
+      },
+    );
+    this.#subscriptions.add(loop);
+    void loop.done.finally(() => this.#subscriptions.delete(loop)).catch(() => undefined);
+    return settleStopped(loop);
+  }
+
+  async *streamAll(opts?: { fromPosition?: bigint; types?: string[]; batchSize?: number }): AsyncIterable<RecordedEvent> {
+    this.#assertOpen();
+    const o = requireOptionsObject(opts, 'options') as { fromPosition?: bigint; types?: string[]; batchSize?: number };
+    let from = validateFrom(o.fromPosition, 'fromPosition', 0n) ?? 0n;
+    const types = validateTypes(o.types);
+    const pageSize = o.batchSize === undefined ? STREAM_ALL_PAGE : requirePositiveInt(o.batchSize, 'batchSize');
+    // Keyset pages: no read transaction stays open between pages, so writers and checkpoints are never blocked.
+    for (;;) {
+      const page = await this.readAll({ fromPosition: from, maxCount: pageSize, ...(types ? { types } : {}) });
+      for (const e of page) yield e;
+      const last = page[page.length - 1];
+      if (last === undefined || page.length < pageSize) return;
+      from = last.globalPosition + 1n;
+    }
+  }
+
+  async streamExists(streamId: string): Promise<boolean> {
+    this.#assertOpen();
+    return (await this.rt.backend.streamVersion(validateStreamId(streamId))) > 0n;
+  }
+
+  async aggregateStream<S>(streamId: string, opts: AggregateOptions<S>): Promise<{ state: S; version: bigint }> {
+    this.#assertOpen();
+    return aggregateStream(this.rt, validateStreamId(streamId), opts);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#subscriptions].map((s) => s.stop()));
+    await this.rt.backend.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreClosedError();
+  }
+}

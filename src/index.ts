@@ -1,0 +1,50 @@
+/**
+ * Tessera: event sourcing, CQRS, sagas, sharding, partitioning and replication for Node.js services.
+ *
+ * @example
+ * ```ts
+ * import { openSqliteEventStore, ConcurrencyError } from 'tessera';
+ * const store = await openSqliteEventStore({ path: './data/tessera.db' });
+ * ```
+ * @module
+ */
+export {
+  ConcurrencyError,
+  EventIdConflictError,
+  IndeterminateCommitError,
+  InvalidArgumentError,
+  isTesseraError,
+  StorageError,
+  StoreClosedError,
+  TesseraError,
+  type TesseraErrorCode,
+  type TesseraErrorOptions,
+} from './errors.js';
+export type {
+  AggregateOptions,
+  AppendOptions,
+  AppendResult,
+  CommonStoreOptions,
+  EventStore,
+  ExpectedVersion,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  RetryPolicy,
+  SnapshotOptions,
+  SubscribeOptions,
+  Subscription,
+  Upcaster,
+} from './eventstore/index.js';
+export {
+  DEFAULT_MAX_EVENT_BYTES,
+  EVENT_TYPE_MAX_BYTES,
+  MAX_EVENTS_PER_APPEND,
+  openSqliteEventStore,
+  STREAM_ID_MAX_BYTES,
+  type SqliteEventStoreOptions,
+} from './eventstore/index.js';
+export type { Clock } from './support/clock.js';
+export type { IdGenerator } from './support/ids.js';
+export { openSqlite, runMigrations, type Migration, type SqlDriver, type SqlExecutor, type SqlValue, type SqliteOptions } from './storage/index.js';

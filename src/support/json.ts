@@ -1,0 +1,62 @@
+import { InvalidArgumentError } from '../errors.js';
+
+/**
+ * Serializes `value` to JSON, refusing anything JSON would silently change or lose:
+ * BigInt, functions, symbols, non-finite numbers, circular references, `undefined` where a value is required,
+ * and U+0000 in strings (PostgreSQL jsonb cannot hold it; SQLite and PostgreSQL must behave alike).
+ *
+ * @example
+ * ```ts
+ * encodeJson({ total: 10 }, 'event data'); // '{"total":10}'
+ * encodeJson({ n: 1n }, 'event data');     // throws InvalidArgumentError
+ * ```
+ */
+export function encodeJson(value: unknown, argument: string): string {
+  checkJsonValue(value, argument, '$', new Set());
+  return JSON.stringify(value);
+}
+
+const HINT = 'Pass plain JSON values: objects, arrays, strings without U+0000, finite numbers, booleans and null. Convert BigInt to a string and Dates to ISO strings first.';
+
+function fail(argument: string, path: string, why: string): never {
+  throw new InvalidArgumentError(argument, `${path} ${why}`, HINT);
+}
+
+// Walks the value once; cheaper than JSON.stringify with a replacer and catches what stringify drops silently.
+function checkJsonValue(value: unknown, argument: string, path: string, seen: Set<object>): void {
+  switch (typeof value) {
+    case 'string':
+      if (value.includes('\u0000')) fail(argument, path, 'contains the character U+0000');
+      return;
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) fail(argument, path, `is ${value}, which JSON cannot represent`);
+      return;
+    case 'object':
+      break;
+    default:
+      fail(argument, path, `is a ${typeof value}, which is not JSON-serializable`);
+  }
+  if (value === null) return;
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) fail(argument, path, 'is an invalid Date');
+    return;
+  }
+  if (seen.has(value)) fail(argument, path, 'is a circular reference');
+  seen.add(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (value[i] === undefined) fail(argument, `${path}[${i}]`, 'is undefined (JSON would turn it into null)');
+      checkJsonValue(value[i], argument, `${path}[${i}]`, seen);
+    }
+  } else {
+    for (const key of Object.keys(value)) {
+      if (key.includes('\u0000')) fail(argument, path, 'has a key containing U+0000');
+      const child = (value as Record<string, unknown>)[key];
+      // An undefined property is simply absent in JSON, as everywhere in JS serialization.
+      if (child !== undefined) checkJsonValue(child, argument, `${path}.${key}`, seen);
+    }
+  }
+  seen.delete(value);
+}
