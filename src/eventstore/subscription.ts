@@ -42,7 +42,7 @@ export class SubscriptionLoop implements Subscription {
     private readonly source: SubscriptionSource,
     private readonly config: SubscriptionConfig,
   ) {
-    this.#position = config.fromPosition - 1n;
+    this.#position = config.fromPosition > 0n ? config.fromPosition - 1n : 0n;
     this.done = this.#run();
     // Marks the promise handled: an unobserved failing subscription must not crash the process.
     this.done.catch(() => undefined);

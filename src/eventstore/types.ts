@@ -72,7 +72,7 @@ export interface SubscribeOptions {
   /** Inclusive; without it the subscription starts at the beginning of the log. */
   fromPosition?: bigint;
   handler(e: RecordedEvent): Promise<void> | void;
-  /** Only these event types are delivered (the position still advances past others). */
+  /** Only events of these types are delivered. */
   types?: string[];
   /** Handler retries before the subscription stops with the error (default 5 attempts, 50 ms → 2 s). */
   retry?: RetryPolicy;
@@ -84,7 +84,7 @@ export interface SubscribeOptions {
 
 /** A running subscription. */
 export interface Subscription {
-  /** Global position of the last handled event (`fromPosition - 1n` before the first). Resume with `position + 1n`. */
+  /** Global position of the last handled event (`fromPosition - 1n`, or `0n`, before the first). Resume with `position + 1n`. */
   readonly position: bigint;
   /** Stops delivery; resolves when the current handler call (if any) has finished. */
   stop(): Promise<void>;
