@@ -22,6 +22,7 @@ export {
 } from './errors.js';
 export type {
   AggregateOptions,
+  AppendHook,
   AppendOptions,
   AppendResult,
   CommonStoreOptions,
@@ -43,6 +44,7 @@ export {
   MAX_EVENTS_PER_APPEND,
   openSqliteEventStore,
   STREAM_ID_MAX_BYTES,
+  storeDatabase,
   type SqliteEventStoreOptions,
 } from './eventstore/index.js';
 export type { Clock } from './support/clock.js';

@@ -9,6 +9,7 @@
  */
 export type {
   AggregateOptions,
+  AppendHook,
   AppendOptions,
   AppendResult,
   EventStore,
@@ -24,6 +25,7 @@ export type {
   Upcaster,
 } from './types.js';
 export type { CommonStoreOptions } from './options.js';
+export { storeDatabase } from './store.js';
 export { openSqliteEventStore, type SqliteEventStoreOptions } from './sqlite/open.js';
 export {
   DEFAULT_MAX_EVENT_BYTES,

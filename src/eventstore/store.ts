@@ -1,4 +1,5 @@
 import { InvalidArgumentError, StoreClosedError } from '../errors.js';
+import type { SqlDriver } from '../storage/port.js';
 import type { Clock } from '../support/clock.js';
 import type { IdGenerator } from '../support/ids.js';
 import { requireOptionsObject, requirePositiveInt } from '../support/validate.js';
@@ -30,6 +31,8 @@ import {
 /** Everything the engine-independent part of a store needs. */
 export interface StoreRuntime {
   backend: EventStoreBackend;
+  /** The store's own database, for read models and tables that must commit with events. */
+  sql: SqlDriver;
   upcasters: UpcasterRegistry;
   clock: Clock;
   ids: IdGenerator;
@@ -151,6 +154,12 @@ export class TesseraEventStore implements EventStore {
     return aggregateStream(this.rt, validateStreamId(streamId), opts);
   }
 
+  /** The store's own database (see {@link storeDatabase}). */
+  get database(): SqlDriver {
+    this.#assertOpen();
+    return this.rt.sql;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -161,4 +170,21 @@ export class TesseraEventStore implements EventStore {
   #assertOpen(): void {
     if (this.#closed) throw new StoreClosedError();
   }
+}
+
+/**
+ * The SQL database an event store keeps its events in, for read models, saga tables and anything else
+ * that must live (and commit) beside the events. Works for every store Tessera opens.
+ *
+ * @example
+ * ```ts
+ * const db = storeDatabase(store);
+ * const rows = await db.query('SELECT * FROM cart_totals WHERE cart_id = ?', ['cart-1']);
+ * ```
+ */
+export function storeDatabase(store: EventStore): SqlDriver {
+  if (!(store instanceof TesseraEventStore)) {
+    throw new InvalidArgumentError('store', 'is not an event store opened by Tessera', 'Pass a store from openSqliteEventStore or openPostgresEventStore.');
+  }
+  return store.database;
 }

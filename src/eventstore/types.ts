@@ -1,3 +1,5 @@
+import type { SqlExecutor } from '../storage/port.js';
+
 /**
  * The event store contract (see DESIGN.md): every adapter — SQLite, PostgreSQL, sharded — implements
  * {@link EventStore} with the same semantics, checked by one conformance suite.
@@ -141,4 +143,26 @@ export interface Upcaster {
   type: string;
   fromSchemaVersion: number;
   upcast(data: unknown, metadata: Record<string, unknown> | undefined): unknown;
+}
+
+/**
+ * Code that must run inside an append's transaction, after its events are inserted: inline projections
+ * use it so the read model and the events commit together. Throwing rolls the append back (the caller gets
+ * the error, nothing is stored). Hooks run on new events only, never on an idempotent retry.
+ *
+ * @example
+ * ```ts
+ * const counter: AppendHook = {
+ *   name: 'event-counter',
+ *   setup: (db) => db.exec('CREATE TABLE IF NOT EXISTS event_count (n INTEGER NOT NULL)'),
+ *   apply: (events, tx) => tx.run('UPDATE event_count SET n = n + ?', [events.length]).then(() => undefined),
+ * };
+ * const store = await openSqliteEventStore({ appendHooks: [counter] });
+ * ```
+ */
+export interface AppendHook {
+  name: string;
+  /** Runs once when the store opens, e.g. to create read-model tables. */
+  setup?(db: SqlExecutor): Promise<void>;
+  apply(events: RecordedEvent[], tx: SqlExecutor): Promise<void> | void;
 }

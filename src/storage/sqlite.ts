@@ -104,6 +104,23 @@ export class SqliteDatabase implements SqlDriver {
     }
   }
 
+  /** Rolls back the open transaction, if any (after a failure part-way through a manual transaction). */
+  rollbackIfOpen(): void {
+    if (!this.#closed && this.#db.inTransaction) this.#db.exec('ROLLBACK');
+  }
+
+  /**
+   * The port's async calls, run directly on the connection: for code that already holds {@link lock}
+   * inside a transaction it opened (waiting for the lock there would deadlock).
+   */
+  directExecutor(): SqlExecutor {
+    return {
+      query: async (sql, params) => this.querySync(sql, params),
+      run: async (sql, params) => this.runSync(sql, params),
+      exec: async (sql) => this.execSync(sql),
+    };
+  }
+
   /** Runs a parameter-free statement or script synchronously, wrapping driver errors. */
   execSync(sql: string): void {
     this.assertOpen();

@@ -2,7 +2,7 @@ import type { SqliteDatabase } from '../../storage/sqlite.js';
 import type { AppendRequest, EventStoreBackend, SnapshotRecord, StoredEvent } from '../backend.js';
 import { checkExpectedVersion } from '../expected-version.js';
 import { type ExistingEvent, resolveIdempotentAppend } from '../idempotency.js';
-import type { AppendResult } from '../types.js';
+import type { AppendHook, AppendResult, RecordedEvent } from '../types.js';
 import { GroupCommitter } from './group-commit.js';
 import { SQL } from './schema.js';
 
@@ -52,18 +52,30 @@ class AppendSignal {
  */
 export class SqliteEventStoreBackend implements EventStoreBackend {
   readonly #signal = new AppendSignal();
-  readonly #committer: GroupCommitter<AppendRequest, AppendResult>;
+  readonly #committer: GroupCommitter<AppendRequest, Applied>;
 
-  constructor(private readonly db: SqliteDatabase) {
-    this.#committer = new GroupCommitter(db, (req) => this.#appendInTransaction(req), () => this.#signal.notify());
+  constructor(
+    private readonly db: SqliteDatabase,
+    hooks: readonly AppendHook[] = [],
+  ) {
+    const tx = db.directExecutor();
+    const runHooks =
+      hooks.length === 0
+        ? null
+        : async (req: AppendRequest, applied: Applied): Promise<void> => {
+            if (applied.firstPosition === null) return; // an idempotent retry stored nothing new
+            const recorded = toRecordedEvents(req, applied);
+            for (const hook of hooks) await hook.apply(recorded, tx);
+          };
+    this.#committer = new GroupCommitter(db, (req) => this.#appendInTransaction(req), () => this.#signal.notify(), runHooks);
   }
 
-  append(request: AppendRequest): Promise<AppendResult> {
-    return this.#committer.submit(request);
+  async append(request: AppendRequest): Promise<AppendResult> {
+    return (await this.#committer.submit(request)).result;
   }
 
   /** The append itself; runs inside the group's transaction, so every read here sees the write lock's view. */
-  #appendInTransaction(req: AppendRequest): AppendResult {
+  #appendInTransaction(req: AppendRequest): Applied {
     if (req.events.some((e) => e.idGiven)) {
       const existing: ExistingEvent[] = [];
       for (const e of req.events) {
@@ -75,19 +87,21 @@ export class SqliteEventStoreBackend implements EventStoreBackend {
         }
       }
       const replay = resolveIdempotentAppend(req.streamId, req.events, existing);
-      if (replay) return replay;
+      if (replay) return { result: replay, firstPosition: null };
     }
     const current = this.#currentVersion(req.streamId);
     checkExpectedVersion(req.streamId, req.expectedVersion, current);
     const insert = this.db.statement(SQL.insert);
     let version = current;
     let position = 0n;
+    let firstPosition: bigint | null = null;
     for (const e of req.events) {
       version++;
       const info = insert.run(e.id, req.streamId, version, e.type, e.data, e.metadata, e.schemaVersion, req.recordedAt);
       position = BigInt(info.lastInsertRowid);
+      firstPosition ??= position;
     }
-    return { nextExpectedVersion: version, lastGlobalPosition: position };
+    return { result: { nextExpectedVersion: version, lastGlobalPosition: position }, firstPosition };
   }
 
   #currentVersion(streamId: string): bigint {
@@ -151,6 +165,31 @@ export class SqliteEventStoreBackend implements EventStoreBackend {
   #safe(sql: string) {
     return this.db.statement(sql).safeIntegers(true);
   }
+}
+
+/** What one append did inside the transaction; `firstPosition` is null for an idempotent retry. */
+interface Applied {
+  result: AppendResult;
+  firstPosition: bigint | null;
+}
+
+// One writer at a time: the events of one append occupy consecutive positions.
+function toRecordedEvents(req: AppendRequest, applied: Applied): RecordedEvent[] {
+  const firstVersion = applied.result.nextExpectedVersion - BigInt(req.events.length) + 1n;
+  return req.events.map((e, i) => {
+    const recorded: RecordedEvent = {
+      id: e.id,
+      streamId: req.streamId,
+      streamVersion: firstVersion + BigInt(i),
+      globalPosition: applied.firstPosition! + BigInt(i),
+      type: e.type,
+      data: JSON.parse(e.data),
+      recordedAt: new Date(req.recordedAt),
+      schemaVersion: e.schemaVersion,
+    };
+    if (e.metadata !== null) recorded.metadata = JSON.parse(e.metadata) as Record<string, unknown>;
+    return recorded;
+  });
 }
 
 function toStoredEvent(r: Row): StoredEvent {

@@ -1,6 +1,8 @@
 import type { SqliteDatabase } from '../../storage/sqlite.js';
 import { toStorageError } from '../../storage/sqlite.js';
 
+type Outcome<Res> = { ok: true; value: Res } | { ok: false; error: unknown };
+
 interface Pending<Req, Res> {
   request: Req;
   resolve(result: Res): void;
@@ -15,6 +17,9 @@ interface Pending<Req, Res> {
  * request of the group fails and none was written.
  *
  * A sequential caller (awaiting each append) forms groups of one and pays only the setImmediate hop.
+ *
+ * With `afterApply` (inline projections), each request's async follow-up runs inside its savepoint too,
+ * while this process's connection lock is held; without it the whole group commits synchronously.
  */
 export class GroupCommitter<Req, Res> {
   #queue: Pending<Req, Res>[] = [];
@@ -25,6 +30,7 @@ export class GroupCommitter<Req, Res> {
     private readonly db: SqliteDatabase,
     private readonly apply: (request: Req) => Res,
     private readonly afterCommit: () => void,
+    private readonly afterApply: ((request: Req, result: Res) => Promise<void>) | null = null,
   ) {}
 
   submit(request: Req): Promise<Res> {
@@ -50,13 +56,42 @@ export class GroupCommitter<Req, Res> {
     const group = this.#queue;
     this.#queue = [];
     if (group.length === 0) return;
+    if (this.afterApply !== null) return this.db.lock.runExclusive(() => this.#commitAsync(group, this.afterApply!));
     // An async transaction of this process (a projection, a saga step) holds the connection: wait for it.
     if (this.db.lock.locked) await this.db.lock.runExclusive(() => this.#commit(group));
     else this.#commit(group);
   }
 
+  async #commitAsync(group: Pending<Req, Res>[], afterApply: (request: Req, result: Res) => Promise<void>): Promise<void> {
+    const outcomes: Outcome<Res>[] = [];
+    try {
+      this.db.assertOpen('event store');
+      this.db.execSync('BEGIN IMMEDIATE');
+      for (const item of group) {
+        this.db.execSync('SAVEPOINT tessera_append');
+        try {
+          const value = this.apply(item.request);
+          await afterApply(item.request, value);
+          this.db.execSync('RELEASE tessera_append');
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          this.db.execSync('ROLLBACK TO tessera_append');
+          this.db.execSync('RELEASE tessera_append');
+          outcomes.push({ ok: false, error: toStorageError(error, 'Append failed') });
+        }
+      }
+      this.db.execSync('COMMIT');
+    } catch (e) {
+      if (!this.db.closed) this.db.rollbackIfOpen();
+      const error = toStorageError(e, 'Group commit failed');
+      for (const item of group) item.reject(error);
+      return;
+    }
+    this.#settle(group, outcomes);
+  }
+
   #commit(group: Pending<Req, Res>[]): void {
-    const outcomes: Array<{ ok: true; value: Res } | { ok: false; error: unknown }> = [];
+    const outcomes: Outcome<Res>[] = [];
     try {
       this.db.assertOpen('event store');
       if (group.length === 1) {
@@ -71,6 +106,10 @@ export class GroupCommitter<Req, Res> {
       for (const item of group) item.reject(error);
       return;
     }
+    this.#settle(group, outcomes);
+  }
+
+  #settle(group: Pending<Req, Res>[], outcomes: Outcome<Res>[]): void {
     this.afterCommit();
     group.forEach((item, i) => {
       const outcome = outcomes[i]!;
@@ -79,7 +118,7 @@ export class GroupCommitter<Req, Res> {
     });
   }
 
-  #inSavepoint(request: Req): { ok: true; value: Res } | { ok: false; error: unknown } {
+  #inSavepoint(request: Req): Outcome<Res> {
     this.db.execSync('SAVEPOINT tessera_append');
     try {
       const value = this.apply(request);

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../../errors.js';
 import { runMigrations } from '../../storage/migrations.js';
 import { SqliteDatabase, type SqliteOptions } from '../../storage/sqlite.js';
-import { type CommonStoreOptions, resolveCommonOptions } from '../options.js';
+import { type CommonStoreOptions, resolveAppendHooks, resolveCommonOptions } from '../options.js';
 import { TesseraEventStore } from '../store.js';
 import type { EventStore } from '../types.js';
 import { SqliteEventStoreBackend } from './backend.js';
@@ -31,6 +31,7 @@ export interface SqliteEventStoreOptions extends CommonStoreOptions {
  */
 export async function openSqliteEventStore(options: SqliteEventStoreOptions = {}): Promise<EventStore> {
   const common = resolveCommonOptions(options);
+  const hooks = resolveAppendHooks(options.appendHooks);
   const { path, synchronous, busyTimeoutMs } = options;
   if (path !== undefined && (typeof path !== 'string' || path.length === 0)) {
     throw new InvalidArgumentError('path', 'is not a non-empty string', "Pass a file path such as './data/tessera.db', or ':memory:'.");
@@ -42,9 +43,10 @@ export async function openSqliteEventStore(options: SqliteEventStoreOptions = {}
   const db = new SqliteDatabase(sqliteOptions);
   try {
     await runMigrations(db, SQLITE_MIGRATIONS_TABLE, SQLITE_EVENTSTORE_MIGRATIONS);
+    for (const hook of hooks) if (hook.setup) await db.transaction((tx) => hook.setup!(tx));
   } catch (e) {
     await db.close();
     throw e;
   }
-  return new TesseraEventStore({ ...common, backend: new SqliteEventStoreBackend(db) });
+  return new TesseraEventStore({ ...common, sql: db, backend: new SqliteEventStoreBackend(db, hooks) });
 }
