@@ -61,6 +61,8 @@ export interface EventStoreBackend {
   ): Promise<StoredEvent[]>;
   /** A page of the global log from `fromPosition` (inclusive), never passing an event that may still commit below. */
   readAll(opts: { fromPosition: bigint; maxCount: number | undefined; types: string[] | undefined }): Promise<StoredEvent[]>;
+  /** Stored events with these ids (any order; missing ids are simply absent). */
+  readByIds(ids: readonly string[]): Promise<StoredEvent[]>;
   /** The stream's current version, `0n` when it does not exist. */
   streamVersion(streamId: string): Promise<bigint>;
   readSnapshot(streamId: string, name: string): Promise<SnapshotRecord | null>;

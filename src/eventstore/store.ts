@@ -2,7 +2,7 @@ import { InvalidArgumentError, StoreClosedError } from '../errors.js';
 import type { SqlDriver } from '../storage/port.js';
 import type { Clock } from '../support/clock.js';
 import type { IdGenerator } from '../support/ids.js';
-import { requireOptionsObject, requirePositiveInt } from '../support/validate.js';
+import { requireBoundedString, requireOptionsObject, requirePositiveInt } from '../support/validate.js';
 import { aggregateStream } from './aggregate.js';
 import type { EventStoreBackend } from './backend.js';
 import { DEFAULT_HANDLER_RETRY, SubscriptionLoop, settleStopped } from './subscription.js';
@@ -20,6 +20,8 @@ import type {
 } from './types.js';
 import type { UpcasterRegistry } from './upcasters.js';
 import {
+  EVENT_ID_MAX_BYTES,
+  MAX_EVENTS_PER_APPEND,
   prepareEvents,
   validateAppendOptions,
   validateFrom,
@@ -142,6 +144,19 @@ export class TesseraEventStore implements EventStore {
       if (last === undefined || page.length < pageSize) return;
       from = last.globalPosition + 1n;
     }
+  }
+
+  async readEventsById(ids: string[]): Promise<RecordedEvent[]> {
+    this.#assertOpen();
+    if (!Array.isArray(ids)) {
+      throw new InvalidArgumentError('ids', 'is not an array', "Pass an array of event ids, e.g. ['evt-1'].");
+    }
+    if (ids.length > MAX_EVENTS_PER_APPEND) {
+      throw new InvalidArgumentError('ids', `${ids.length} ids (limit ${MAX_EVENTS_PER_APPEND})`, 'Look up fewer ids per call.');
+    }
+    const valid = ids.map((id, i) => requireBoundedString(id, `ids[${i}]`, EVENT_ID_MAX_BYTES));
+    const rows = await this.rt.backend.readByIds([...new Set(valid)]);
+    return rows.map((r) => this.rt.upcasters.toRecorded(r));
   }
 
   async streamExists(streamId: string): Promise<boolean> {

@@ -126,6 +126,11 @@ export interface EventStore {
   /** Async-iterable read of the global log in pages, with flat memory. */
   streamAll(opts?: { fromPosition?: bigint; types?: string[]; batchSize?: number }): AsyncIterable<RecordedEvent>;
   streamExists(streamId: string): Promise<boolean>;
+  /**
+   * The stored events with these ids, in global order (ids not stored are left out). Lets a caller that
+   * lost an append's acknowledgement, or handles a command id twice, find what was written.
+   */
+  readEventsById(ids: string[]): Promise<RecordedEvent[]>;
   aggregateStream<S>(streamId: string, opts: AggregateOptions<S>): Promise<{ state: S; version: bigint }>;
   close(): Promise<void>;
 }

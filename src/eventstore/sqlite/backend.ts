@@ -135,6 +135,11 @@ export class SqliteEventStoreBackend implements EventStoreBackend {
     });
   }
 
+  async readByIds(ids: readonly string[]): Promise<StoredEvent[]> {
+    if (ids.length === 0) return [];
+    return this.db.outsideTransaction(() => (this.#safe(SQL.byEventIds(ids.length)).all(...ids) as Row[]).map(toStoredEvent));
+  }
+
   async streamVersion(streamId: string): Promise<bigint> {
     return this.db.outsideTransaction(() => this.#currentVersion(streamId));
   }

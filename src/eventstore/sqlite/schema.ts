@@ -53,6 +53,8 @@ export const SQL = {
   readAll: `SELECT ${COLUMNS} FROM tessera_events WHERE global_position >= ? ORDER BY global_position ASC LIMIT ?`,
   readAllTypes: (n: number) =>
     `SELECT ${COLUMNS} FROM tessera_events WHERE global_position >= ? AND event_type IN (${new Array(n).fill('?').join(', ')}) ORDER BY global_position ASC LIMIT ?`,
+  byEventIds: (n: number) =>
+    `SELECT ${COLUMNS} FROM tessera_events WHERE event_id IN (${new Array(n).fill('?').join(', ')}) ORDER BY global_position`,
   readSnapshot: 'SELECT schema_version, version, state FROM tessera_snapshots WHERE stream_id = ? AND name = ?',
   writeSnapshot: `INSERT INTO tessera_snapshots (stream_id, name, schema_version, version, state) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (stream_id, name) DO UPDATE SET schema_version = excluded.schema_version, version = excluded.version, state = excluded.state

@@ -56,6 +56,8 @@ const readCases: Array<[string, Call]> = [
   ['readAll types not an array', (s) => loose(s).readAll!({ types: 'A' })],
   ['readAll empty type name', (s) => s.readAll({ types: [''] })],
   ['streamExists with non-string id', (s) => loose(s).streamExists!(null)],
+  ['readEventsById with a non-array', (s) => loose(s).readEventsById!('e-1')],
+  ['readEventsById with an empty id', (s) => s.readEventsById([''])],
   ['aggregateStream without evolve', (s) => loose(s).aggregateStream!('ok', { initialState: () => 0 })],
   ['aggregateStream with bad asOf.time', (s) => s.aggregateStream('ok', { initialState: () => 0, evolve: (x) => x, asOf: { time: new Date('nope') } })],
   ['aggregateStream with snapshot every 0', (s) => s.aggregateStream('ok', { initialState: () => 0, evolve: (x) => x, snapshot: { schemaVersion: 1, every: 0 } })],

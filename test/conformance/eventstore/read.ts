@@ -74,6 +74,18 @@ export function readCases(ctx: ConformanceContext): void {
       }));
   });
 
+  describe('readEventsById', () => {
+    it('returns stored events by id in global order, leaving out unknown ids', () =>
+      withStore(ctx, async (store) => {
+        await store.appendToStream('byid', [{ id: 'e-1', type: 'A', data: { n: 1 } }, { id: 'e-2', type: 'B', data: { n: 2 } }]);
+        await store.appendToStream('byid-2', [{ id: 'e-3', type: 'C', data: { n: 3 } }]);
+        const got = await store.readEventsById(['e-3', 'nope', 'e-1', 'e-1']);
+        expect(got.map((e) => e.id)).toEqual(['e-1', 'e-3']);
+        expect(got[1]).toMatchObject({ streamId: 'byid-2', streamVersion: 1n, type: 'C', data: { n: 3 } });
+        expect(await store.readEventsById([])).toEqual([]);
+      }));
+  });
+
   describe('streamExists', () => {
     it('tells whether a stream has events', () =>
       withStore(ctx, async (store) => {
