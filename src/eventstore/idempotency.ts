@@ -1,18 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import { EventIdConflictError } from '../errors.js';
-import type { PreparedEvent } from './backend.js';
+import type { PreparedEvent, StoredEvent } from './backend.js';
 import type { AppendResult } from './types.js';
 
-/** An already-stored event found by id during an append. */
-export interface ExistingEvent {
-  id: string;
-  streamId: string;
-  streamVersion: bigint;
-  globalPosition: bigint;
-  type: string;
-  /** Parsed JSON (PostgreSQL) or JSON text (SQLite). */
-  data: unknown;
-}
+/** An already-stored event found by id during an append (`data` parsed, or JSON text on SQLite). */
+export type ExistingEvent = Pick<StoredEvent, 'id' | 'streamId' | 'streamVersion' | 'globalPosition' | 'type' | 'data'>;
 
 /**
  * Decides what an append whose event ids are partly or wholly stored already must do.
