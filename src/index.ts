@@ -45,6 +45,8 @@ export {
   openSqliteEventStore,
   STREAM_ID_MAX_BYTES,
   storeDatabase,
+  storeTransaction,
+  type StoreTransaction,
   type SqliteEventStoreOptions,
 } from './eventstore/index.js';
 export type { Clock } from './support/clock.js';

@@ -1,3 +1,4 @@
+import type { SqlExecutor } from '../storage/port.js';
 import type { AppendResult, ExpectedVersion } from './types.js';
 
 /**
@@ -50,6 +51,13 @@ export interface SnapshotRecord {
   state: unknown;
 }
 
+/** An open transaction on the store's database in which appends commit together with other SQL. */
+export interface BackendTransaction {
+  sql: SqlExecutor;
+  /** Appends inside the transaction (in its own savepoint: a failed append leaves nothing behind). */
+  append(request: AppendRequest): Promise<AppendResult>;
+}
+
 /** The engine-specific part of an event store. */
 export interface EventStoreBackend {
   /** Appends atomically: idempotent-id check, version check and insert in one transaction. */
@@ -73,5 +81,7 @@ export interface EventStoreBackend {
    * `timeoutMs` at the latest (polling covers writers the engine cannot notify about). Resolves early on abort.
    */
   waitForEvents(timeoutMs: number, signal: AbortSignal): Promise<void>;
+  /** Runs `fn` in one transaction on the store's database; appends made through it commit with its SQL. */
+  transaction<T>(fn: (tx: BackendTransaction) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

@@ -25,7 +25,7 @@ export type {
   Upcaster,
 } from './types.js';
 export type { CommonStoreOptions } from './options.js';
-export { storeDatabase } from './store.js';
+export { storeDatabase, storeTransaction, type StoreTransaction } from './store.js';
 export { openSqliteEventStore, type SqliteEventStoreOptions } from './sqlite/open.js';
 export {
   DEFAULT_MAX_EVENT_BYTES,

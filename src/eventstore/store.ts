@@ -1,10 +1,10 @@
 import { InvalidArgumentError, StoreClosedError } from '../errors.js';
-import type { SqlDriver } from '../storage/port.js';
+import type { SqlDriver, SqlExecutor } from '../storage/port.js';
 import type { Clock } from '../support/clock.js';
 import type { IdGenerator } from '../support/ids.js';
 import { requireBoundedString, requireOptionsObject, requirePositiveInt } from '../support/validate.js';
 import { aggregateStream } from './aggregate.js';
-import type { EventStoreBackend } from './backend.js';
+import type { AppendRequest, EventStoreBackend } from './backend.js';
 import { DEFAULT_HANDLER_RETRY, SubscriptionLoop, settleStopped } from './subscription.js';
 import type {
   AggregateOptions,
@@ -45,6 +45,15 @@ export interface StoreRuntime {
 const STREAM_ALL_PAGE = 1_000;
 
 /**
+ * A transaction on the store's database: SQL through `sql` and appends through `appendToStream` commit
+ * together. A failed append inside it leaves nothing behind (the transaction itself stays usable).
+ */
+export interface StoreTransaction {
+  readonly sql: SqlExecutor;
+  appendToStream(streamId: string, events: NewEvent[], opts?: AppendOptions): Promise<AppendResult>;
+}
+
+/**
  * Wraps an engine backend into the public {@link EventStore}: validates every input before touching the
  * database, upcasts on read, and implements subscriptions, streaming reads and aggregation once for all
  * engines.
@@ -64,15 +73,28 @@ export class TesseraEventStore implements EventStore {
 
   async appendToStream(streamId: string, events: NewEvent[], opts?: AppendOptions): Promise<AppendResult> {
     this.#assertOpen();
+    return this.rt.backend.append(this.#appendRequest(streamId, events, opts));
+  }
+
+  /** Runs `fn` in one transaction: its SQL and its appends commit together, or not at all. */
+  async transaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    if (typeof fn !== 'function') {
+      throw new InvalidArgumentError('fn', 'is not a function', 'Pass storeTransaction(store, async (tx) => { … }).');
+    }
+    return this.rt.backend.transaction((btx) =>
+      fn({
+        sql: btx.sql,
+        appendToStream: async (streamId, events, opts) => btx.append(this.#appendRequest(streamId, events, opts)),
+      }),
+    );
+  }
+
+  #appendRequest(streamId: string, events: NewEvent[], opts: AppendOptions | undefined): AppendRequest {
     const id = validateStreamId(streamId);
     const options = validateAppendOptions(opts);
     const prepared = prepareEvents(events, options, this.#prepareContext);
-    return this.rt.backend.append({
-      streamId: id,
-      events: prepared,
-      expectedVersion: options.expectedVersion,
-      recordedAt: this.rt.clock.now(),
-    });
+    return { streamId: id, events: prepared, expectedVersion: options.expectedVersion, recordedAt: this.rt.clock.now() };
   }
 
   async readStream(streamId: string, opts?: ReadStreamOptions): Promise<RecordedEvent[]> {
@@ -202,4 +224,23 @@ export function storeDatabase(store: EventStore): SqlDriver {
     throw new InvalidArgumentError('store', 'is not an event store opened by Tessera', 'Pass a store from openSqliteEventStore or openPostgresEventStore.');
   }
   return store.database;
+}
+
+/**
+ * Runs `fn` in one transaction on the store's own database: its SQL (a saga's status row, a read model, an
+ * inbox entry) and its appends commit together, or not at all — the store is its own outbox.
+ *
+ * @example
+ * ```ts
+ * await storeTransaction(store, async (tx) => {
+ *   await tx.sql.run('UPDATE orders SET status = ? WHERE id = ?', ['shipped', 'o-1']);
+ *   await tx.appendToStream('order-o-1', [{ type: 'OrderShipped', data: { id: 'o-1' } }]);
+ * });
+ * ```
+ */
+export function storeTransaction<T>(store: EventStore, fn: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+  if (!(store instanceof TesseraEventStore)) {
+    throw new InvalidArgumentError('store', 'is not an event store opened by Tessera', 'Pass a store from openSqliteEventStore or openPostgresEventStore.');
+  }
+  return store.transaction(fn);
 }

@@ -1,5 +1,5 @@
 import type { SqliteDatabase } from '../../storage/sqlite.js';
-import type { AppendRequest, EventStoreBackend, SnapshotRecord, StoredEvent } from '../backend.js';
+import type { AppendRequest, BackendTransaction, EventStoreBackend, SnapshotRecord, StoredEvent } from '../backend.js';
 import { checkExpectedVersion } from '../expected-version.js';
 import { type ExistingEvent, resolveIdempotentAppend } from '../idempotency.js';
 import type { AppendHook, AppendResult, RecordedEvent } from '../types.js';
@@ -53,6 +53,7 @@ class AppendSignal {
 export class SqliteEventStoreBackend implements EventStoreBackend {
   readonly #signal = new AppendSignal();
   readonly #committer: GroupCommitter<AppendRequest, Applied>;
+  readonly #runHooks: ((req: AppendRequest, applied: Applied) => Promise<void>) | null;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -67,7 +68,34 @@ export class SqliteEventStoreBackend implements EventStoreBackend {
             const recorded = toRecordedEvents(req, applied);
             for (const hook of hooks) await hook.apply(recorded, tx);
           };
+    this.#runHooks = runHooks;
     this.#committer = new GroupCommitter(db, (req) => this.#appendInTransaction(req), () => this.#signal.notify(), runHooks);
+  }
+
+  async transaction<T>(fn: (tx: BackendTransaction) => Promise<T>): Promise<T> {
+    let appended = false;
+    const result = await this.db.transaction((sql) =>
+      fn({
+        sql,
+        append: async (req) => {
+          // We hold the connection lock inside the transaction, so the synchronous append path is safe here.
+          this.db.execSync('SAVEPOINT tessera_tx_append');
+          try {
+            const applied = this.#appendInTransaction(req);
+            if (this.#runHooks) await this.#runHooks(req, applied);
+            this.db.execSync('RELEASE tessera_tx_append');
+            appended ||= applied.firstPosition !== null;
+            return applied.result;
+          } catch (e) {
+            this.db.execSync('ROLLBACK TO tessera_tx_append');
+            this.db.execSync('RELEASE tessera_tx_append');
+            throw e;
+          }
+        },
+      }),
+    );
+    if (appended) this.#signal.notify();
+    return result;
   }
 
   async append(request: AppendRequest): Promise<AppendResult> {

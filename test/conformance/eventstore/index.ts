@@ -5,6 +5,7 @@ import { badInputCases } from './bad-input.js';
 import type { EventStoreCapability, EventStoreFactory } from './harness.js';
 import { readCases } from './read.js';
 import { subscribeCases } from './subscribe.js';
+import { transactionCases } from './transaction.js';
 
 export type { EventStoreCapability, EventStoreFactory, EventStoreHarness } from './harness.js';
 
@@ -27,6 +28,7 @@ export function eventStoreConformance(
     readCases(ctx);
     subscribeCases(ctx);
     aggregateCases(ctx);
+    transactionCases(ctx);
     badInputCases(ctx);
   });
 }
