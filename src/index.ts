@@ -52,3 +52,4 @@ export {
 export type { Clock } from './support/clock.js';
 export type { IdGenerator } from './support/ids.js';
 export { openSqlite, runMigrations, type Migration, type SqlDriver, type SqlExecutor, type SqlValue, type SqliteOptions } from './storage/index.js';
+export { COMMAND_ID_MAX_BYTES, deciderSpec, handleCommand, type CommandResult, type Decider, type DeciderSpecThen, type DeciderSpecWhen, type ExpectedEvent, type HandleCommandOptions } from './cqrs/index.js';

@@ -1,0 +1,13 @@
+/**
+ * The CQRS subpath: deciders and command handling, command/query buses, projections (inline and async,
+ * rebuilds), read-your-writes waits and Given/When/Then test helpers.
+ *
+ * @example
+ * ```ts
+ * import { handleCommand, deciderSpec } from 'tessera';
+ * ```
+ * @module
+ */
+export { COMMAND_ID_MAX_BYTES, type CommandResult, type Decider, type HandleCommandOptions } from './decider.js';
+export { handleCommand } from './handle-command.js';
+export { deciderSpec, type DeciderSpecThen, type DeciderSpecWhen, type ExpectedEvent } from './decider-spec.js';

@@ -1,0 +1,108 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  ConcurrencyError,
+  deciderSpec,
+  type EventStore,
+  handleCommand,
+  InvalidArgumentError,
+  openSqliteEventStore,
+} from '../../src/index.js';
+import { added, CartClosedError, cartDecider } from './fixtures/cart.js';
+
+const spec = deciderSpec(cartDecider);
+
+describe('decider spec (Given/When/Then)', () => {
+  it('checks decided events, state and errors', () => {
+    spec.given([]).when({ type: 'AddItem', sku: 'A', qty: 2, price: 5 }).then([{ type: 'ItemAdded', data: { sku: 'A', qty: 2, price: 5 } }]);
+    spec.given([added('A', 2, 5)]).when({ type: 'Checkout' }).then([{ type: 'CheckedOut', data: { total: 10 } }]);
+    spec.given([added('A', 2, 5)]).when({ type: 'Checkout' }).thenState({ status: 'checked_out', items: { A: 2 }, total: 10 });
+    spec.given([]).when({ type: 'RemoveItem', sku: 'A' }).thenNothingHappened();
+    spec.given([added('A'), { type: 'CheckedOut', data: { total: 10 } }]).when({ type: 'Checkout' }).thenThrows(CartClosedError);
+    spec.given([]).when({ type: 'Checkout' }).thenThrows((e) => e instanceof Error && /empty/.test(e.message));
+  });
+
+  it('fails loudly when the expectation is wrong', () => {
+    expect(() => spec.given([]).when({ type: 'AddItem', sku: 'A', qty: 1, price: 1 }).then([])).toThrow();
+    expect(() => spec.given([]).when({ type: 'AddItem', sku: 'A', qty: 1, price: 1 }).thenThrows()).toThrow(/expected decide to throw/);
+    expect(() => spec.given([]).when({ type: 'Checkout' }).thenThrows(CartClosedError)).toThrow(/unexpected error/);
+  });
+});
+
+describe('handleCommand (SQLite)', () => {
+  let store: EventStore;
+  afterEach(async () => store?.close());
+
+  it('loads, decides, appends and returns the new state and position', async () => {
+    store = await openSqliteEventStore();
+    const r1 = await handleCommand(store, 'cart-1', { type: 'AddItem', sku: 'A', qty: 2, price: 5 }, cartDecider);
+    expect(r1.nextExpectedVersion).toBe(1n);
+    expect(r1.events.map((e) => e.type)).toEqual(['ItemAdded']);
+    expect(r1.lastGlobalPosition).toBe(r1.events[0]!.globalPosition);
+    const r2 = await handleCommand(store, 'cart-1', { type: 'Checkout' }, cartDecider);
+    expect(r2.state).toEqual({ status: 'checked_out', items: { A: 2 }, total: 10 });
+    expect(r2.nextExpectedVersion).toBe(2n);
+    await expect(handleCommand(store, 'cart-1', { type: 'Checkout' }, cartDecider)).rejects.toBeInstanceOf(CartClosedError);
+    const none = await handleCommand(store, 'cart-2', { type: 'RemoveItem', sku: 'A' }, cartDecider);
+    expect(none).toEqual({ state: cartDecider.initialState(), events: [], nextExpectedVersion: 0n, lastGlobalPosition: 0n });
+  });
+
+  it('returns the first result for a repeated command id and appends nothing', async () => {
+    store = await openSqliteEventStore();
+    const cmd = { type: 'AddItem', sku: 'A', qty: 1, price: 3 } as const;
+    const first = await handleCommand(store, 'cart-1', cmd, cartDecider, { commandId: 'cmd-1' });
+    await handleCommand(store, 'cart-1', { type: 'AddItem', sku: 'B', qty: 1, price: 4 }, cartDecider);
+    const again = await handleCommand(store, 'cart-1', cmd, cartDecider, { commandId: 'cmd-1' });
+    expect(again).toEqual(first);
+    expect(first.events[0]!.id).toBe('cmd-1:0');
+    expect((await store.readStream('cart-1')).length).toBe(2);
+    await expect(handleCommand(store, 'cart-9', cmd, cartDecider, { commandId: 'cmd-1' })).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
+  it('retries on conflicts: 20 concurrent commands on one stream all land', async () => {
+    store = await openSqliteEventStore();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        handleCommand(store, 'hot', { type: 'AddItem', sku: `S${i}`, qty: 1, price: 1 }, cartDecider, { maxRetries: 50, commandId: `c${i}` }),
+      ),
+    );
+    expect(new Set(results.map((r) => r.nextExpectedVersion)).size).toBe(20);
+    const { state } = await store.aggregateStream('hot', cartDecider);
+    expect(state.total).toBe(20);
+  });
+
+  it('gives up with ConcurrencyError when maxRetries is 0 and a writer got in between', async () => {
+    store = await openSqliteEventStore();
+    let interfere = true;
+    const racy = {
+      ...cartDecider,
+      decide: (c: Parameters<typeof cartDecider.decide>[0], s: Parameters<typeof cartDecider.decide>[1]) => {
+        if (interfere) {
+          interfere = false;
+          void store.appendToStream('r', [added('X')]);
+        }
+        return cartDecider.decide(c, s);
+      },
+    };
+    await new Promise((r) => setImmediate(r));
+    await expect(handleCommand(store, 'r', { type: 'AddItem', sku: 'A', qty: 1, price: 1 }, racy, { maxRetries: 0 })).rejects.toBeInstanceOf(ConcurrencyError);
+  });
+
+  it('uses a snapshot when asked', async () => {
+    store = await openSqliteEventStore();
+    for (let i = 0; i < 5; i++) {
+      await handleCommand(store, 'snap', { type: 'AddItem', sku: 'A', qty: 1, price: 1 }, cartDecider, { snapshot: { schemaVersion: 1, every: 2 } });
+    }
+    const r = await handleCommand(store, 'snap', { type: 'Checkout' }, cartDecider, { snapshot: { schemaVersion: 1, every: 2 } });
+    expect(r.state.total).toBe(5);
+  });
+
+  it('rejects bad input with InvalidArgumentError', async () => {
+    store = await openSqliteEventStore();
+    const cmd = { type: 'Checkout' } as const;
+    await expect(handleCommand(store, '', cmd, cartDecider)).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(handleCommand(store, 's', cmd, { ...cartDecider, decide: 1 } as never)).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(handleCommand(store, 's', cmd, cartDecider, { maxRetries: -1 })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(handleCommand(store, 's', cmd, cartDecider, { commandId: 'x'.repeat(121) })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(handleCommand({} as EventStore, 's', cmd, cartDecider)).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+});
