@@ -1,0 +1,131 @@
+import Database from 'better-sqlite3';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConcurrencyError, openSqliteEventStore } from '../../src/index.js';
+import { fixture, killAllChildren, spawnTsx } from '../support/processes.js';
+import { tempDir } from '../support/tmp.js';
+
+const GROUP = 8;
+
+function rawEvents(dbPath: string): { ids: string[]; positions: bigint[]; integrity: unknown } {
+  const db = new Database(dbPath);
+  try {
+    const rows = db.prepare('SELECT event_id, global_position FROM tessera_events ORDER BY global_position').safeIntegers(true).all() as {
+      event_id: string;
+      global_position: bigint;
+    }[];
+    return { ids: rows.map((r) => r.event_id), positions: rows.map((r) => r.global_position), integrity: db.pragma('integrity_check', { simple: true }) };
+  } finally {
+    db.close();
+  }
+}
+
+describe('SQLite group commit: a crash before COMMIT', () => {
+  afterEach(async () => {
+    await killAllChildren();
+  });
+
+  // blockAt 1: killed with one append of the group applied; GROUP: with all applied. Large payloads make
+  // SQLite spill uncommitted pages into the WAL, so recovery must also ignore frames with no commit.
+  it.each([
+    { blockAt: 1, payloadBytes: 100 },
+    { blockAt: GROUP, payloadBytes: 100 },
+    { blockAt: GROUP, payloadBytes: 600_000 },
+  ])('stores none of the group when killed inside its transaction (blockAt $blockAt, $payloadBytes-byte events)', async ({ blockAt, payloadBytes }) => {
+    const tmp = tempDir('tessera-gc-crash-');
+    try {
+      const dbPath = join(tmp.dir, 'events.db');
+      const child = spawnTsx(fixture('sqlite-group-crash.ts'), [dbPath, String(GROUP), String(blockAt), String(payloadBytes)], { name: 'group-crash' });
+      await child.waitForLine((l) => l === 'in-transaction', 60_000);
+      const exit = await child.kill9();
+      expect(exit.signal).toBe('SIGKILL');
+      expect(child.lines).toContain('seeded');
+      expect(child.lines).toContain('fired');
+      expect(child.lines.filter((l) => l.startsWith('acked ') || l.startsWith('failed '))).toEqual([]);
+
+      if (payloadBytes > 100_000) {
+        // The group's pages reached the WAL uncommitted: recovery below must ignore them.
+        expect(statSync(`${dbPath}-wal`).size).toBeGreaterThan((GROUP * payloadBytes) / 2);
+      }
+      const after = rawEvents(dbPath);
+      expect(after.integrity).toBe('ok');
+      expect(after.ids).toEqual(['seed-1']);
+
+      // The store opens and writes normally; the group's streams are absent and free.
+      const store = await openSqliteEventStore({ path: dbPath, busyTimeoutMs: 10_000 });
+      try {
+        for (let i = 0; i < GROUP; i++) expect(await store.streamExists(`group-${i}`)).toBe(false);
+        const r = await store.appendToStream('group-0', [{ id: 'g-0', type: 'Grouped', data: { again: true } }], { expectedVersion: 'no_stream' });
+        expect(r.nextExpectedVersion).toBe(1n);
+        expect(r.lastGlobalPosition).toBeGreaterThan(after.positions[0]!);
+        expect((await store.readStream('group-0'))[0]!.data).toEqual({ again: true });
+      } finally {
+        await store.close();
+      }
+      expect(rawEvents(dbPath).integrity).toBe('ok');
+    } finally {
+      await killAllChildren();
+      tmp.remove();
+    }
+  }, 120_000);
+});
+
+describe('SQLite group commit: concurrent appends in one turn', () => {
+  it('acknowledges and stores every append of a group to distinct streams, each result matching what is stored', async () => {
+    const tmp = tempDir('tessera-gc-');
+    const store = await openSqliteEventStore({ path: join(tmp.dir, 'events.db') });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: GROUP }, (_, i) =>
+          store.appendToStream(`s-${i}`, [{ type: 'A', data: { i } }, { type: 'B', data: { i } }], { expectedVersion: 'no_stream' }),
+        ),
+      );
+      const all = await store.readAll();
+      expect(all.length).toBe(2 * GROUP);
+      expect(new Set(all.map((e) => e.id)).size).toBe(2 * GROUP);
+      results.forEach((r, i) => {
+        const stream = all.filter((e) => e.streamId === `s-${i}`);
+        expect(stream.map((e) => e.streamVersion)).toEqual([1n, 2n]);
+        expect(stream.map((e) => e.data)).toEqual([{ i }, { i }]);
+        expect(r).toEqual({ nextExpectedVersion: 2n, lastGlobalPosition: stream[1]!.globalPosition });
+      });
+    } finally {
+      await store.close();
+      tmp.remove();
+    }
+  });
+
+  it('fails a conflicting append alone while the rest of its group commits', async () => {
+    const tmp = tempDir('tessera-gc-');
+    const store = await openSqliteEventStore({ path: join(tmp.dir, 'events.db') });
+    try {
+      await store.appendToStream('taken', [{ type: 'Seed', data: {} }]);
+      const outcomes = await Promise.allSettled([
+        store.appendToStream('a', [{ type: 'A', data: 1 }], { expectedVersion: 'no_stream' }),
+        store.appendToStream('taken', [{ type: 'X', data: 'stale' }], { expectedVersion: 5n }),
+        store.appendToStream('b', [{ type: 'B', data: 2 }, { type: 'B', data: 3 }], { expectedVersion: 'no_stream' }),
+        // Two appends in one group expecting the same version: the first wins, the second sees its write.
+        store.appendToStream('taken', [{ type: 'Y', data: 'first' }], { expectedVersion: 1n }),
+        store.appendToStream('taken', [{ type: 'Z', data: 'second' }], { expectedVersion: 1n }),
+        store.appendToStream('c', [{ type: 'C', data: 4 }], { expectedVersion: 'stream_exists' }),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'rejected', 'rejected']);
+      for (const i of [1, 4, 5]) expect((outcomes[i] as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
+      const conflict = (outcomes[4] as PromiseRejectedResult).reason as ConcurrencyError;
+      expect(conflict.actual).toBe(2n);
+
+      expect((await store.readStream('taken')).map((e) => e.data)).toEqual([{}, 'first']);
+      expect((await store.readStream('a')).map((e) => e.data)).toEqual([1]);
+      expect((await store.readStream('b')).map((e) => e.data)).toEqual([2, 3]);
+      expect(await store.streamExists('c')).toBe(false);
+      const all = await store.readAll();
+      expect(all.length).toBe(5);
+      const ok = outcomes.filter((o) => o.status === 'fulfilled').map((o) => o.value);
+      for (const r of ok) expect(all.some((e) => e.globalPosition === r.lastGlobalPosition)).toBe(true);
+    } finally {
+      await store.close();
+      tmp.remove();
+    }
+  });
+});
