@@ -1,0 +1,103 @@
+import type { BenchResult, RowResult, TargetCheck, WorkloadResult } from './types.js';
+
+/** Fills `vsEmmett` and `vsRaw`: against the faster Emmett row and the raw row at the same durability, per engine. */
+export function addRatios(w: WorkloadResult): void {
+  const measured = w.rows.filter((r) => r.median !== null);
+  for (const r of measured) {
+    const emmett = measured.filter((x) => x.engine === r.engine && x.kind === 'emmett').sort((a, b) => b.median! - a.median!)[0];
+    const raw =
+      measured.find((x) => x.engine === r.engine && x.kind === 'raw' && x.durability === (r.durability ?? x.durability)) ??
+      measured.find((x) => x.engine === r.engine && x.kind === 'raw');
+    r.vsEmmett = emmett ? r.median! / emmett.median! : null;
+    r.vsRaw = raw ? r.median! / raw.median! : null;
+  }
+}
+
+const fmt = (x: number | null | undefined, digits = 0): string =>
+  x === null || x === undefined ? '' : x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const ratio = (x: number | null): string => (x === null ? '' : `${fmt(x, 2)}x`);
+
+function cells(r: RowResult): string[] {
+  if (r.median === null) return [r.label, 'n/a', '', '', '', r.note ?? ''];
+  const rss = r.peakRssMb === undefined ? '' : `${fmt(r.peakRssMb)} MB (start ${fmt(r.baselineRssMb)} MB)`;
+  return [r.label, fmt(r.median), fmt(r.min), ratio(r.vsEmmett), ratio(r.vsRaw), [rss, r.note ?? ''].filter(Boolean).join('; ')];
+}
+
+const HEAD = ['row', 'events/s (median)', 'min', 'vs Emmett', 'vs raw', 'notes'];
+
+/** Plain-text tables for the terminal. */
+export function toText(res: BenchResult): string {
+  const out = [machineLines(res).join('\n'), ''];
+  for (const w of res.workloads) {
+    const rows = [HEAD, ...w.rows.map(cells)];
+    const widths = HEAD.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    out.push(w.title);
+    for (const [k, r] of rows.entries()) {
+      out.push('  ' + r.map((c, i) => (i === 0 || i === 5 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd());
+      if (k === 0) out.push('  ' + widths.map((x) => '-'.repeat(x)).join('  '));
+    }
+    out.push('');
+  }
+  out.push('Targets', ...res.targets.map((t) => `  [${t.holds === null ? 'n/a ' : t.holds ? 'ok  ' : 'MISS'}] ${t.name}: ${t.goal}; measured ${t.measured}`));
+  return out.join('\n');
+}
+
+/** The same tables in Markdown (bench/results/latest.md and the README's Performance section). */
+export function toMarkdown(res: BenchResult): string {
+  const out = [
+    `Run: \`npm run bench${res.sizes.name === 'full' ? '' : ` -- --${res.sizes.name}`}\`, ${res.startedAt}, ${res.sizes.reps} repetitions per row (median and min of events/s).`,
+    '',
+    ...machineLines(res).map((l) => `- ${l}`),
+    '',
+    '"vs Emmett" divides by the faster Emmett row of the same engine; "vs raw" by the raw driver row at the same durability',
+    '(SQLite WAL, synchronous FULL unless the row says NORMAL; Emmett leaves synchronous at FULL).',
+    '',
+  ];
+  for (const w of res.workloads) {
+    out.push(`### ${w.title}`, '', `| ${HEAD.join(' | ')} |`, `|${HEAD.map((_, i) => (i === 0 || i === 5 ? '---' : '---:')).join('|')}|`);
+    for (const r of w.rows) out.push(`| ${cells(r).join(' | ')} |`);
+    out.push('');
+  }
+  out.push('### Targets', '', '| target | goal | measured | holds |', '|---|---|---|---|');
+  for (const t of res.targets) out.push(`| ${t.name} | ${t.goal} | ${t.measured} | ${t.holds === null ? 'n/a' : t.holds ? 'yes' : 'no'} |`);
+  return out.join('\n') + '\n';
+}
+
+function machineLines(res: BenchResult): string[] {
+  const m = res.machine;
+  return [
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, ${m.os}`,
+    `Node ${m.node}; SQLite ${m.sqlite}, ${m.sqliteEmmett}; PostgreSQL ${m.postgres}`,
+  ];
+}
+
+const find = (res: BenchResult, w: string, row: string): RowResult | undefined =>
+  res.workloads.find((x) => x.id === w)?.rows.find((r) => r.row === row && r.median !== null);
+
+/** The issue's targets, checked against this run's ratios. */
+export function checkTargets(res: BenchResult): TargetCheck[] {
+  const ratioTarget = (name: string, w: string, row: string, goal: number, field: 'vsRaw' = 'vsRaw'): TargetCheck => {
+    const r = find(res, w, row);
+    const v = r?.[field] ?? null;
+    return { name, goal: `>= ${goal}x raw`, measured: v === null ? 'n/a' : `${v.toFixed(2)}x (${Math.round(r!.median!)} ev/s)`, holds: v === null ? null : v >= goal };
+  };
+  const rssRow = find(res, 'f', 'tessera-sqlite-full');
+  const pgRss = find(res, 'f', 'tessera-pg');
+  const rss = (name: string, r: RowResult | undefined): TargetCheck => ({
+    name,
+    goal: '< 200 MB peak RSS',
+    measured: r?.peakRssMb === undefined ? 'n/a' : `${Math.round(r.peakRssMb)} MB`,
+    holds: r?.peakRssMb === undefined ? null : r.peakRssMb < 200,
+  });
+  return [
+    ratioTarget('SQLite sequential single append (a)', 'a', 'tessera-sqlite-full', 0.85),
+    ratioTarget('SQLite sequential single append, expected version (b)', 'b', 'tessera-sqlite-full', 0.85),
+    ratioTarget('SQLite 8 concurrent callers (e)', 'e', 'tessera-sqlite-full', 3),
+    ratioTarget('SQLite 1,000-event batch (c)', 'c', 'tessera-sqlite-full', 0.8),
+    ratioTarget('SQLite read 1,000 events (d)', 'd', 'tessera-sqlite-full', 0.8),
+    ratioTarget('PG sequential single append (a)', 'a', 'tessera-pg', 0.9),
+    ratioTarget('PG 8 concurrent writers (e)', 'e', 'tessera-pg', 1.5),
+    rss(`SQLite streamAll of ${res.sizes.streamAllEvents.toLocaleString('en-US')} events (f)`, rssRow),
+    rss(`PG streamAll of ${res.sizes.streamAllEvents.toLocaleString('en-US')} events (f)`, pgRss),
+  ];
+}

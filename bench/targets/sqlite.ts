@@ -1,0 +1,89 @@
+import Database from 'better-sqlite3';
+import { openSqliteEventStore } from '../../src/index.js';
+import { EVENT_TYPE, eventData, tempFile } from '../payload.js';
+import type { RowSpec, Target } from '../types.js';
+
+/** Tessera's SQLite event store on a fresh file. */
+export function tesseraSqliteRow(durability: 'FULL' | 'NORMAL'): RowSpec {
+  return {
+    id: `tessera-sqlite-${durability.toLowerCase()}`,
+    label: `Tessera SQLite (${durability})`,
+    engine: 'sqlite',
+    kind: 'tessera',
+    durability,
+    skip: durability === 'NORMAL' ? ['d'] : [],
+    open: async (): Promise<Target> => {
+      const file = tempFile('tessera.db');
+      const store = await openSqliteEventStore({ path: file.path, synchronous: durability });
+      return {
+        appendNew: async (s) => void (await store.appendToStream(s, [{ type: EVENT_TYPE, data: eventData(0) }], { expectedVersion: 'no_stream' })),
+        appendExpected: async (s, v) => void (await store.appendToStream(s, [{ type: EVENT_TYPE, data: eventData(Number(v)) }], { expectedVersion: v })),
+        appendBatch: async (s, n) =>
+          void (await store.appendToStream(s, Array.from({ length: n }, (_, i) => ({ type: EVENT_TYPE, data: eventData(i) })), { expectedVersion: 'no_stream' })),
+        read: async (s) => (await store.readStream(s)).length,
+        close: async () => {
+          await store.close();
+          file.remove();
+        },
+      };
+    },
+  };
+}
+
+/**
+ * The raw better-sqlite3 floor: what any event-store append must do, and nothing else. One
+ * `BEGIN IMMEDIATE` transaction reads the stream's version, checks it, inserts the event under a unique
+ * (stream, version) key with an autoincrement global position, and commits. Same WAL journal and
+ * `synchronous` setting as the Tessera row it is compared with. A read fetches the rows and parses the JSON.
+ */
+export function rawSqliteRow(durability: 'FULL' | 'NORMAL'): RowSpec {
+  return {
+    id: `raw-sqlite-${durability.toLowerCase()}`,
+    label: `raw better-sqlite3 (${durability})`,
+    engine: 'sqlite',
+    kind: 'raw',
+    durability,
+    skip: durability === 'NORMAL' ? ['d'] : [],
+    open: async (): Promise<Target> => {
+      const file = tempFile('raw.db');
+      const db = openRawSqlite(file.path, durability);
+      const version = db.prepare('SELECT max(stream_version) AS v FROM events WHERE stream_id = ?').pluck();
+      const insert = db.prepare('INSERT INTO events (stream_id, stream_version, type, data) VALUES (?, ?, ?, ?)');
+      const readStream = db.prepare('SELECT global_position, stream_version, type, data FROM events WHERE stream_id = ? ORDER BY stream_version');
+      const append = db
+        .transaction((streamId: string, expected: number | null, datas: string[]) => {
+          const current = (version.get(streamId) as number | null) ?? 0;
+          if (expected !== null && current !== expected) throw new Error(`version conflict on ${streamId}`);
+          for (let i = 0; i < datas.length; i++) insert.run(streamId, current + i + 1, EVENT_TYPE, datas[i]);
+        })
+        .immediate;
+      return {
+        appendNew: async (s) => append(s, 0, [JSON.stringify(eventData(0))]),
+        appendExpected: async (s, v) => append(s, Number(v), [JSON.stringify(eventData(Number(v)))]),
+        appendBatch: async (s, n) => append(s, 0, Array.from({ length: n }, (_, i) => JSON.stringify(eventData(i)))),
+        read: async (s) => {
+          const rows = readStream.all(s) as { data: string }[];
+          let n = 0;
+          for (const r of rows) if (JSON.parse(r.data) !== null) n++;
+          return n;
+        },
+        close: async () => {
+          db.close();
+          file.remove();
+        },
+      };
+    },
+  };
+}
+
+/** A raw database with the same keys as Tessera's events table. */
+export function openRawSqlite(path: string, durability: 'FULL' | 'NORMAL'): Database.Database {
+  const db = new Database(path, { timeout: 5000 });
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${durability}`);
+  db.exec(`CREATE TABLE IF NOT EXISTS events (
+    global_position INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream_id TEXT NOT NULL, stream_version INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL,
+    UNIQUE (stream_id, stream_version))`);
+  return db;
+}
