@@ -43,6 +43,8 @@ export {
   EVENT_TYPE_MAX_BYTES,
   MAX_EVENTS_PER_APPEND,
   openSqliteEventStore,
+  openPostgresEventStore,
+  type PostgresEventStoreOptions,
   STREAM_ID_MAX_BYTES,
   storeDatabase,
   storeTransaction,
@@ -53,3 +55,5 @@ export type { Clock } from './support/clock.js';
 export type { IdGenerator } from './support/ids.js';
 export { openSqlite, runMigrations, type Migration, type SqlDriver, type SqlExecutor, type SqlValue, type SqliteOptions } from './storage/index.js';
 export { COMMAND_ID_MAX_BYTES, deciderSpec, handleCommand, type CommandResult, type Decider, type DeciderSpecThen, type DeciderSpecWhen, type ExpectedEvent, type HandleCommandOptions } from './cqrs/index.js';
+export { BusUnavailableError, EventOutOfOrderError } from './errors.js';
+export { causedBy, InProcessEventBus, Inbox, openInbox, type BusMessage, type BusSubscribeOptions, type BusSubscription, type DeadLetter, type EventBus, type InboxOptions, type PublishAck } from './messaging/index.js';

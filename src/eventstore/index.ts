@@ -27,6 +27,7 @@ export type {
 export type { CommonStoreOptions } from './options.js';
 export { storeDatabase, storeTransaction, type StoreTransaction } from './store.js';
 export { openSqliteEventStore, type SqliteEventStoreOptions } from './sqlite/open.js';
+export { openPostgresEventStore, type PostgresEventStoreOptions } from './postgres/open.js';
 export {
   DEFAULT_MAX_EVENT_BYTES,
   EVENT_TYPE_MAX_BYTES,

@@ -10,3 +10,4 @@
 export type { SqlDialect, SqlDriver, SqlExecutor, SqlValue } from './port.js';
 export { openSqlite, SqliteDatabase, type SqliteOptions } from './sqlite.js';
 export { runMigrations, type Migration } from './migrations.js';
+export { openPostgres, PostgresDatabase, type PostgresOptions } from './postgres.js';

@@ -1,0 +1,108 @@
+import pg from 'pg';
+import { quoteIdent } from '../../storage/postgres.js';
+import { backoffDelay } from '../../support/backoff.js';
+
+/** A wake-up signal for subscriptions: resolved on every local commit or server notification. */
+export class WakeSignal {
+  #waiters = new Set<() => void>();
+
+  notify(): void {
+    const waiters = this.#waiters;
+    this.#waiters = new Set();
+    for (const w of waiters) w();
+  }
+
+  wait(timeoutMs: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#waiters.delete(done);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.#waiters.add(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+const RECONNECT = { initialDelayMs: 100, maxDelayMs: 2_000 };
+
+/**
+ * One dedicated connection per store that LISTENs on the store's channel and wakes subscriptions when
+ * another process commits an append. Started on first use. When the connection is lost (server restart,
+ * `pg_terminate_backend`) it reconnects with capped backoff and wakes everyone once connected again, since
+ * notifications sent meanwhile are lost; subscriptions also poll, so a missing listener only delays them.
+ */
+export class NotificationListener {
+  #client: pg.Client | null = null;
+  #started = false;
+  #closed = false;
+  #failures = 0;
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly config: pg.ClientConfig,
+    private readonly channel: string,
+    private readonly wake: WakeSignal,
+    private readonly random: () => number,
+  ) {}
+
+  /** Connects unless already connected or connecting. */
+  ensureStarted(): void {
+    if (this.#started || this.#closed) return;
+    this.#started = true;
+    void this.#connect();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    const client = this.#client;
+    this.#client = null;
+    if (client) await client.end().catch(() => undefined);
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#closed) return;
+    const client = new pg.Client(this.config);
+    let lost = false;
+    const onLost = (): void => {
+      if (lost) return;
+      lost = true;
+      if (this.#client === client) this.#client = null;
+      client.end().catch(() => undefined);
+      this.#scheduleReconnect();
+    };
+    client.on('error', onLost);
+    client.on('end', onLost);
+    client.on('notification', () => this.wake.notify());
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${quoteIdent(this.channel)}`);
+    } catch {
+      onLost();
+      return;
+    }
+    if (this.#closed) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.#client = client;
+    this.#failures = 0;
+    // Appends made while no connection was listening sent notifications nobody received.
+    this.wake.notify();
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#closed) return;
+    const delay = backoffDelay(RECONNECT, ++this.#failures, this.random);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.#connect();
+    }, delay);
+    this.#timer.unref();
+  }
+}

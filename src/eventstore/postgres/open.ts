@@ -1,0 +1,86 @@
+import type pg from 'pg';
+import { InvalidArgumentError } from '../../errors.js';
+import { runMigrations } from '../../storage/migrations.js';
+import { PostgresDatabase, type PostgresOptions } from '../../storage/postgres.js';
+import { requireOptionsObject, requirePositiveInt } from '../../support/validate.js';
+import { type CommonStoreOptions, resolveAppendHooks, resolveCommonOptions } from '../options.js';
+import { TesseraEventStore } from '../store.js';
+import type { EventStore } from '../types.js';
+import { PostgresEventStoreBackend } from './backend.js';
+import { eventStoreMigrations, migrationsTable, validateSchemaName } from './schema.js';
+
+/** Options of {@link openPostgresEventStore}. */
+export interface PostgresEventStoreOptions extends CommonStoreOptions {
+  /** `postgres://user:password@host:port/database`; required unless `pool` is given. */
+  connectionString?: string;
+  /** Schema holding the store's tables (default `tessera`); created if missing. A plain identifier. */
+  schema?: string;
+  /** An existing `pg.Pool` to share; the store then leaves it open on close. */
+  pool?: pg.Pool;
+  /** Most connections of the store's own pool (default 10), plus one for LISTEN once a subscription runs. */
+  maxConnections?: number;
+  /** Bound on connecting, and on waiting for a free pooled connection (default 5000 ms). */
+  connectTimeoutMs?: number;
+  /**
+   * How long `readAll` may wait for transactions still running on the server so that events committed
+   * before the call are included (default 3000 ms); see the gap-safe log notes in `read.ts`.
+   */
+  readWaitMs?: number;
+}
+
+/**
+ * Opens (and creates or migrates) a PostgreSQL event store in `schema`. Several processes may open the
+ * same schema at once; creation and migrations are serialized by advisory locks. Failing to connect
+ * (unreachable server, wrong credentials, missing database) throws a `StorageError` with a hint within
+ * `connectTimeoutMs`.
+ *
+ * @example
+ * ```ts
+ * import { openPostgresEventStore } from 'tessera';
+ * const store = await openPostgresEventStore({ connectionString: 'postgres://postgres@127.0.0.1:5432/app', schema: 'orders' });
+ * await store.appendToStream('order-1', [{ type: 'OrderPlaced', data: { total: 42 } }], { expectedVersion: 'no_stream' });
+ * const all = await store.readAll({ maxCount: 100 });
+ * await store.close();
+ * ```
+ */
+export async function openPostgresEventStore(options: PostgresEventStoreOptions): Promise<EventStore> {
+  const o = requireOptionsObject(options, 'options') as PostgresEventStoreOptions;
+  const common = resolveCommonOptions(o);
+  const hooks = resolveAppendHooks(o.appendHooks);
+  const schema = validateSchemaName(o.schema);
+  const readWaitMs = o.readWaitMs === undefined ? 3_000 : requirePositiveInt(o.readWaitMs, 'readWaitMs');
+  if (o.pool === undefined && o.connectionString === undefined) {
+    throw new InvalidArgumentError('connectionString', 'is missing', "Pass connectionString: 'postgres://user@host:5432/database', or pool.");
+  }
+  const driverOptions: PostgresOptions = { searchPath: [schema, 'public'] };
+  if (o.connectionString !== undefined) driverOptions.connectionString = o.connectionString;
+  if (o.pool !== undefined) driverOptions.pool = o.pool;
+  if (o.maxConnections !== undefined) driverOptions.maxConnections = o.maxConnections;
+  if (o.connectTimeoutMs !== undefined) driverOptions.connectTimeoutMs = o.connectTimeoutMs;
+  const db = new PostgresDatabase(driverOptions);
+  try {
+    await ensureSchema(db, schema);
+    await runMigrations(db, migrationsTable(schema), eventStoreMigrations(schema));
+    for (const hook of hooks) if (hook.setup) await db.transaction((tx) => hook.setup!(tx));
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  const backend = new PostgresEventStoreBackend(db, { schema, hooks, readWaitMs, random: common.random });
+  return new TesseraEventStore({ ...common, sql: db, backend });
+}
+
+/**
+ * Creates the schema if missing. `CREATE SCHEMA IF NOT EXISTS` alone fails with a unique violation when two
+ * processes run it at the same moment, so it runs under a transaction-scoped advisory lock per schema, and
+ * only when the schema is absent (so a user without CREATE on the database can open an existing schema).
+ */
+async function ensureSchema(db: PostgresDatabase, schema: string): Promise<void> {
+  const exists = async (): Promise<boolean> =>
+    (await db.query('SELECT 1 FROM pg_namespace WHERE nspname = ?', [schema])).length > 0;
+  if (await exists()) return;
+  await db.transaction(async (tx) => {
+    await tx.query("SELECT pg_advisory_xact_lock(hashtext('tessera.schema:' || ?))", [schema]);
+    await tx.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+  });
+}
