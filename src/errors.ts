@@ -249,3 +249,266 @@ export class EventOutOfOrderError extends TesseraError {
     );
   }
 }
+
+/**
+ * A command or query bus got a message type no handler is registered for.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof UnknownCommandError) console.log(e.kind, e.messageType); }
+ * ```
+ */
+export class UnknownCommandError extends TesseraError {
+  constructor(
+    readonly kind: 'command' | 'query',
+    readonly messageType: string,
+  ) {
+    super(kind === 'command' ? 'UNKNOWN_COMMAND' : 'UNKNOWN_QUERY', `No handler is registered for ${kind} "${messageType}"`, {
+      hint: `Register one with bus.register('${messageType}', { handle }) before sending it, and check the spelling.`,
+    });
+  }
+}
+
+/**
+ * A command's or query's payload did not match the schema it was registered with. Nothing ran.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof CommandValidationError) console.log(e.issues); }
+ * ```
+ */
+export class CommandValidationError extends TesseraError {
+  constructor(
+    readonly kind: 'command' | 'query',
+    readonly messageType: string,
+    readonly issues: ReadonlyArray<{ path: string; message: string }>,
+  ) {
+    super(
+      kind === 'command' ? 'COMMAND_VALIDATION_FAILED' : 'QUERY_VALIDATION_FAILED',
+      `Invalid ${kind} "${messageType}": ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`,
+      { hint: `Send a payload that matches the schema registered for "${messageType}".` },
+    );
+  }
+}
+
+/**
+ * A lease holder lost its lease (another process took over, so the fencing token moved on): the write it
+ * attempted was refused and nothing of it was stored.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (isTesseraError(e, 'LEASE_FENCED')) stopWorking(); }
+ * ```
+ */
+export class FencingError extends TesseraError {
+  constructor(
+    readonly lease: string,
+    readonly fence: bigint,
+  ) {
+    super('LEASE_FENCED', `Lease "${lease}" is no longer held with fencing token ${fence}: the write was refused`, {
+      hint: 'Another process took the lease over (this one was paused or too slow to renew). Stop, then acquire the lease again.',
+    });
+  }
+}
+
+/**
+ * No projection with this name is known (not registered in this database, or not passed to this call).
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof UnknownProjectionError) console.log(e.projection); }
+ * ```
+ */
+export class UnknownProjectionError extends TesseraError {
+  constructor(readonly projection: string) {
+    super('UNKNOWN_PROJECTION', `Unknown projection "${projection}"`, {
+      hint: 'Check the name; a projection is registered when a projector (or the store, for inline ones) first runs it.',
+    });
+  }
+}
+
+/**
+ * A read-your-writes wait ran out of time before the projection passed the position.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (isTesseraError(e, 'CONSISTENCY_TIMEOUT')) return staleResponse(); }
+ * ```
+ */
+export class ConsistencyTimeoutError extends TesseraError {
+  constructor(
+    readonly projection: string,
+    readonly position: bigint,
+    readonly reached: bigint,
+    timeoutMs: number,
+  ) {
+    super('CONSISTENCY_TIMEOUT', `Projection "${projection}" reached position ${reached}, not ${position}, within ${timeoutMs} ms`, {
+      hint: 'Check that a projector is running for it (tessera projections list), or raise timeoutMs.',
+      retryable: true,
+    });
+  }
+}
+
+/**
+ * A projection is parked on an event it could not apply; it moves on only after `retry` or `skip`.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof ProjectionFailedError) console.log(e.eventId, e.reason); }
+ * ```
+ */
+export class ProjectionFailedError extends TesseraError {
+  constructor(
+    readonly projection: string,
+    readonly eventId: string,
+    readonly reason: string,
+  ) {
+    super('PROJECTION_FAILED', `Projection "${projection}" is parked on event ${eventId}: ${reason}`, {
+      hint: `Fix the cause, then run "tessera projections retry ${projection}", or "skip" to pass over the event.`,
+    });
+  }
+}
+
+/**
+ * Thrown by a saga step to say "retrying cannot help": the step is not retried and the saga compensates.
+ * Any error whose `retryable` is `false` has the same effect.
+ *
+ * @example
+ * ```ts
+ * action: async ({ input }) => { if (!input.card) throw new NonRetryableError('no card on file'); }
+ * ```
+ */
+export class NonRetryableError extends TesseraError {
+  constructor(message: string, options: Omit<TesseraErrorOptions, 'retryable'> = {}) {
+    super('NON_RETRYABLE', message, { hint: 'The operation failed for good; retrying it unchanged cannot succeed.', ...options, retryable: false });
+  }
+}
+
+/**
+ * No saga definition with this name (or this name and version) is registered in the engine.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof UnknownSagaError) console.log(e.sagaName); }
+ * ```
+ */
+export class UnknownSagaError extends TesseraError {
+  constructor(readonly sagaName: string) {
+    super('UNKNOWN_SAGA', `No saga named "${sagaName}" is registered in this saga engine`, {
+      hint: 'Pass the definition from defineSaga() in openSagaEngine({ sagas: [...] }) and start it by its exact name.',
+    });
+  }
+}
+
+/**
+ * No saga instance with this id exists in the store.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (isTesseraError(e, 'SAGA_NOT_FOUND')) console.log('start it first'); }
+ * ```
+ */
+export class SagaNotFoundError extends TesseraError {
+  constructor(readonly sagaId: string) {
+    super('SAGA_NOT_FOUND', `No saga with id "${sagaId}" exists`, {
+      hint: 'Check the saga id; a saga exists once engine.start() has returned for it.',
+    });
+  }
+}
+
+/**
+ * The saga is in a status that does not allow the requested operation (e.g. a signal to a finished saga,
+ * retryCompensation on a saga that is not `compensation_failed`).
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof SagaStateError) console.log(e.sagaId, e.status); }
+ * ```
+ */
+export class SagaStateError extends TesseraError {
+  constructor(
+    readonly sagaId: string,
+    readonly status: string,
+    operation: string,
+  ) {
+    super('SAGA_INVALID_STATE', `Saga "${sagaId}" is ${status}: cannot ${operation}`, {
+      hint: 'Read the saga with engine.get(id) and only act on it in a status that allows the operation.',
+    });
+  }
+}
+
+/**
+ * The store holds unfinished sagas of a definition version that this engine was not given: it refuses to start
+ * rather than run them with different steps.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof SagaVersionMissingError) console.log(e.sagaName, e.versions); }
+ * ```
+ */
+export class SagaVersionMissingError extends TesseraError {
+  constructor(
+    readonly sagaName: string,
+    readonly versions: number[],
+  ) {
+    super('SAGA_VERSION_MISSING', `Unfinished "${sagaName}" sagas use version(s) ${versions.join(', ')}, which this engine does not have`, {
+      hint: 'Keep the old definition versions registered (next to the new one) until their sagas have finished.',
+    });
+  }
+}
+
+/**
+ * A saga's compensation kept failing: the saga ended `compensation_failed` (it stays visible and can be re-driven
+ * with `engine.retryCompensation(id)` after the cause is fixed).
+ *
+ * @example
+ * ```ts
+ * const s = await engine.waitForTerminal(id);
+ * if (s.status === 'compensation_failed') await engine.retryCompensation(id);
+ * ```
+ */
+export class SagaCompensationFailedError extends TesseraError {
+  constructor(
+    readonly sagaId: string,
+    readonly step: string,
+    reason: string,
+  ) {
+    super('SAGA_COMPENSATION_FAILED', `Saga "${sagaId}": compensation of step "${step}" failed: ${reason}`, {
+      hint: 'Fix the cause of the failing compensation, then call engine.retryCompensation(sagaId).',
+    });
+  }
+}
+
+/**
+ * A saga step (or a wait for a signal, or waitForTerminal) did not finish in its allotted time.
+ * A step timeout is retryable; a signal timeout is not (the saga compensates).
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (isTesseraError(e, 'SAGA_TIMEOUT')) console.log(e.message); }
+ * ```
+ */
+export class SagaTimeoutError extends TesseraError {
+  constructor(what: string, timeoutMs: number, retryable: boolean) {
+    super('SAGA_TIMEOUT', `${what} did not finish within ${timeoutMs} ms`, {
+      hint: 'Raise the timeout, or make the work faster; a step timeout is retried by the step\'s retry policy.',
+      retryable,
+    });
+  }
+}
+
+/**
+ * The saga ran past its `deadlineMs`: the in-flight step was aborted and the saga compensated.
+ *
+ * @example
+ * ```ts
+ * const s = await engine.waitForTerminal(id); // s.error mentions the deadline
+ * ```
+ */
+export class SagaDeadlineExceededError extends TesseraError {
+  constructor(readonly sagaId: string, deadlineMs: number) {
+    super('SAGA_DEADLINE_EXCEEDED', `Saga "${sagaId}" passed its deadline of ${deadlineMs} ms`, {
+      hint: 'Raise the saga definition\'s deadlineMs, or make its steps faster.',
+    });
+  }
+}

@@ -11,3 +11,8 @@
 export { COMMAND_ID_MAX_BYTES, type CommandResult, type Decider, type HandleCommandOptions } from './decider.js';
 export { handleCommand } from './handle-command.js';
 export { deciderSpec, type DeciderSpecThen, type DeciderSpecWhen, type ExpectedEvent } from './decider-spec.js';
+export type { MessageEnvelope, BusOptions, HandlerDefinition, Middleware, PayloadSchema } from './bus.js';
+export { CommandBus, createCommandBus, createQueryBus, QueryBus, type MessageMap, type QueryDefinition, type QueryOptions } from './buses.js';
+export { loggingMiddleware, tracingMiddleware, type TracingHooks } from './middleware.js';
+export { projection, type Projection, type ProjectionDefinition, type TableNames } from './projection.js';
+export { projectionRef, waitFor, type ProjectionRef, type WaitForOptions } from './wait.js';
