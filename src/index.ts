@@ -57,5 +57,5 @@ export { openSqlite, runMigrations, type Migration, type SqlDriver, type SqlExec
 export { COMMAND_ID_MAX_BYTES, CommandBus, createCommandBus, createQueryBus, deciderSpec, handleCommand, loggingMiddleware, projection, projectionRef, QueryBus, tracingMiddleware, waitFor, type MessageEnvelope, type BusOptions, type CommandResult, type Decider, type DeciderSpecThen, type DeciderSpecWhen, type ExpectedEvent, type HandleCommandOptions, type HandlerDefinition, type MessageMap, type Middleware, type PayloadSchema, type Projection, type ProjectionDefinition, type ProjectionRef, type QueryDefinition, type QueryOptions, type TableNames, type TracingHooks, type WaitForOptions } from './cqrs/index.js';
 export { BusUnavailableError, EventOutOfOrderError } from './errors.js';
 export { causedBy, InProcessEventBus, Inbox, openInbox, type BusMessage, type BusSubscribeOptions, type BusSubscription, type DeadLetter, type EventBus, type InboxOptions, type PublishAck } from './messaging/index.js';
-export { CommandValidationError, ConsistencyTimeoutError, FencingError, ProjectionFailedError, UnknownCommandError, UnknownProjectionError } from './errors.js';
-export { LeaseTable, type Lease, type LeaseInfo, type LeaseTableOptions } from './storage/lease.js';
+export { CommandValidationError, ConsistencyTimeoutError, ProjectionFailedError, UnknownCommandError, UnknownProjectionError } from './cqrs/errors.js';
+export { FencingError, LeaseTable, type Lease, type LeaseInfo, type LeaseTableOptions } from './storage/lease.js';

@@ -1,4 +1,5 @@
-import { CommandValidationError, InvalidArgumentError, UnknownCommandError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
+import { CommandValidationError, UnknownCommandError } from './errors.js';
 import { requireBoundedString, requireOptionsObject } from '../support/validate.js';
 
 /**
