@@ -22,4 +22,6 @@ export type {
 export { InProcessEventBus, type InProcessBusOptions } from './in-process.js';
 export { Inbox, openInbox, type InboxOptions, type InboxOutcome } from './inbox.js';
 export { causedBy, HEADERS as BUS_HEADERS } from './envelope.js';
+export { openEventBus, openNatsEventBus, type NatsEventBusOptions } from './open.js';
+export { NatsEventBus } from './nats/bus.js';
 export { categoryOf, deadLetterSubject, subjectFor, typeToken } from './subjects.js';
