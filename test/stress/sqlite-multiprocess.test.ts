@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteEventStore } from '../../src/index.js';
-import { fixture, killAllChildren, spawnTsx, waitForExit } from '../support/processes.js';
+import { fixture, killAllChildren, sleep, spawnTsx, waitForExit } from '../support/processes.js';
 import { tempDir } from '../support/tmp.js';
 import { readWriterLog, verifyStore } from './verify-log.js';
 
@@ -21,7 +21,11 @@ describe('SQLite event store: several processes appending to shared streams', ()
     try {
       const dbPath = join(tmp.dir, 'events.db');
       // Create the schema once, so the children do not race on the first migration.
-      await (await openSqliteEventStore({ path: dbPath })).close();
+      const tail = await openSqliteEventStore({ path: dbPath, busyTimeoutMs: 10_000 });
+      // A live reader in this process tails the global log while the children write: it must see every
+      // event once, in position order, none skipped (positions become visible in commit order).
+      const seen: bigint[] = [];
+      const subscription = tail.subscribeToAll({ handler: (e) => void seen.push(e.globalPosition), pollIntervalMs: 20, batchSize: 200 });
       const writers = Array.from({ length: WRITERS }, (_, i) => {
         const name = `w${i}`;
         const logPath = join(tmp.dir, `${name}.log`);
@@ -34,9 +38,14 @@ describe('SQLite event store: several processes appending to shared streams', ()
       });
 
       const logs = writers.map((w) => readWriterLog(w.name, w.logPath));
-      const { problems, totals } = verifyStore(dbPath, logs);
+      const { problems, totals, positions } = verifyStore(dbPath, logs);
       const perProcess = logs.map((l) => ({ writer: l.name, ...l.done }));
-      console.log('[sqlite-multiprocess]', JSON.stringify({ durationMs: DURATION_MS, ...totals, perProcess }));
+      const seenDuringRun = seen.length;
+      for (let i = 0; i < 3_000 && seen.length < totals.storedEvents; i++) await sleep(10);
+      await subscription.stop();
+      await subscription.done;
+      await tail.close();
+      console.log('[sqlite-multiprocess]', JSON.stringify({ durationMs: DURATION_MS, ...totals, tailedLive: seenDuringRun, perProcess }));
 
       expect(problems).toEqual([]);
       for (const l of logs) {
@@ -47,6 +56,8 @@ describe('SQLite event store: several processes appending to shared streams', ()
       // Every writer finished cleanly, so every append it tried was acknowledged.
       expect(totals.unacknowledgedButStored + totals.unacknowledgedAndAbsent).toBe(0);
       expect(totals.storedEvents).toBe(totals.acknowledgedEvents);
+      expect(seen).toEqual(positions);
+      expect(subscription.position).toBe(seen[seen.length - 1]);
 
       // The store's own read paths agree with the raw table.
       const store = await openSqliteEventStore({ path: dbPath });

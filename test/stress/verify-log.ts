@@ -55,7 +55,7 @@ export interface Verified {
  * versions 1..n without gap or duplicate, in global-position order; no event that no writer tried;
  * unacknowledged appends stored all-or-nothing; `PRAGMA integrity_check` is ok.
  */
-export function verifyStore(dbPath: string, logs: readonly WriterLog[]): { problems: string[]; totals: Verified } {
+export function verifyStore(dbPath: string, logs: readonly WriterLog[]): { problems: string[]; totals: Verified; positions: bigint[] } {
   const problems: string[] = [];
   const db = new Database(dbPath);
   try {
@@ -127,6 +127,7 @@ export function verifyStore(dbPath: string, logs: readonly WriterLog[]): { probl
 
     return {
       problems,
+      positions: rows.map((r) => r.global_position),
       totals: {
         storedEvents: rows.length,
         acknowledgedAppends: ackedAppends,
