@@ -25,3 +25,4 @@ export { causedBy, HEADERS as BUS_HEADERS } from './envelope.js';
 export { openEventBus, openNatsEventBus, type NatsEventBusOptions } from './open.js';
 export { NatsEventBus } from './nats/bus.js';
 export { categoryOf, deadLetterSubject, subjectFor, typeToken } from './subjects.js';
+export { OutboxRelay, startOutboxRelay, type OutboxRelayOptions } from './relay.js';
