@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import * as append from './commands/append.js';
+import * as read from './commands/read.js';
+import * as stats from './commands/stats.js';
+import * as tail from './commands/tail.js';
+import { DEFAULT_DB_PATH } from './context.js';
+import { formatUsageError } from './report.js';
+
+/**
+ * Builds the `tessera` command. Each command lives in `src/cli/commands/<name>.ts` and exports
+ * `register(program)`; adding a command means adding its file and one entry to {@link COMMANDS}.
+ *
+ * @example
+ * ```ts
+ * await buildProgram().parseAsync(['node', 'tessera', 'read', 'cart-1', '--json']);
+ * ```
+ * @module
+ */
+
+/** A module that adds one command to the program. */
+export interface CliCommand {
+  register(program: Command): void;
+}
+
+/** Every command of the CLI, in the order `--help` lists them. */
+export const COMMANDS: readonly CliCommand[] = [append, read, tail, stats];
+
+/** The root program with global options (`--db`, `--json`) and every command registered. */
+export function buildProgram(options: { json?: boolean } = {}): Command {
+  const program = new Command('tessera')
+    .description('Tessera event store: append, read, follow and inspect events in a SQLite file.')
+    .version(packageVersion(), '-V, --version')
+    .addOption(new Option('--db <path>', 'event store file').default(DEFAULT_DB_PATH).env('TESSERA_DB'))
+    .option('--json', 'machine-readable output: one JSON object per line (bigints as strings)')
+    .showSuggestionAfterError()
+    // Errors become exceptions so main decides the exit code and the shape of the message.
+    .exitOverride()
+    .configureOutput({ outputError: (message, write) => write(formatUsageError(message, options.json === true)) });
+  // Set before the commands are added: commander copies these settings into each subcommand.
+  for (const command of COMMANDS) command.register(program);
+  program.addHelpText('after', '\nExamples:\n  tessera append cart-1 ItemAdded \'{"sku":"A-1","qty":2}\' --expected-version no_stream\n  tessera read cart-1\n  tessera read --types ItemAdded --max 20 --json\n  tessera tail\n  tessera stats\n');
+  return program;
+}
+
+function packageVersion(): string {
+  // src/cli and dist/cli are both two levels below the package root.
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? '0.0.0';
+}
