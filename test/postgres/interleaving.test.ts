@@ -24,7 +24,7 @@ function heldAppend(db: PostgresDatabase, schema: string, req: AppendRequest, ou
   let inserted!: () => void;
   const started = new Promise<void>((r) => (inserted = r));
   const done = db.transaction(async (tx) => {
-    const applied = await appendInTransaction(tx, statements(schema), req, [], notifyChannel(schema));
+    const applied = await appendInTransaction(tx, statements(schema), req, [], notifyChannel(schema), schema);
     inserted();
     if ((await outcome) === 'abort') throw new Error('aborted on purpose');
     return applied.result;

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../../errors.js';
+import { InvalidArgumentError, StorageError } from '../../errors.js';
 import type { SqlExecutor } from '../../storage/port.js';
 import type { AppendRequest } from '../backend.js';
 import { checkExpectedVersion } from '../expected-version.js';
@@ -16,17 +16,18 @@ export interface PgApplied {
 }
 
 /**
- * The whole append, run inside a transaction the caller opened (the backend, or a test that wants to keep
- * the transaction open to interleave writers):
- * 1. lock the stream's row (an upsert, so a new stream is created and locked in one step). Only appends
- *    to the same stream wait here; in READ COMMITTED every later statement sees what the previous holder
- *    of the lock committed;
- * 2. idempotent ids: events already stored with these ids make this a retry (same content) or a conflict;
- * 3. the expected-version check against the locked version;
- * 4. one INSERT … SELECT FROM unnest(…) for the batch, at the next positions derived from this transaction's
- *    id (after those of earlier appends in the same transaction), and
- *    the stream row's new version;
- * 5. the append hooks, then a NOTIFY that is delivered only if the transaction commits.
+ * The whole append, run inside a transaction the caller opened (the backend, a storeTransaction, or a test
+ * that keeps the transaction open to interleave writers):
+ * 1. lock the stream: a transaction-scoped advisory lock on a hash of (schema, stream id). Only appends to
+ *    the same stream wait here. It is taken before the transaction writes anything, so the transaction id
+ *    (and with it the position) is assigned after the previous holder committed: positions always increase
+ *    with stream versions, and the global log lists each stream in stream order. (A row lock would not do:
+ *    `SELECT … FOR UPDATE` assigns the transaction id before it waits.);
+ * 2. read the stream's head in a new statement, so in READ COMMITTED it sees the previous holder's commit;
+ * 3. idempotent ids: events already stored with these ids make this a retry (same content) or a conflict;
+ * 4. the expected-version check against the head;
+ * 5. one INSERT … SELECT FROM unnest(…) for the batch at this transaction's next positions, with a
+ *    pg_notify that is delivered only if the transaction commits; then the append hooks.
  */
 export async function appendInTransaction(
   tx: SqlExecutor,
@@ -34,9 +35,15 @@ export async function appendInTransaction(
   req: AppendRequest,
   hooks: readonly AppendHook[],
   channel: string,
+  schema: string,
 ): Promise<PgApplied> {
-  const [lock] = await tx.query<{ version: bigint; xid: bigint; next_position: bigint }>(sql.lockStream, [req.streamId]);
-  const current = lock!.version;
+  await tx.query(sql.lockStream, [`${schema}:${req.streamId}`]);
+  const [head] = await tx.query<{ xid: bigint; next_position: bigint; version: bigint | null; last_position: bigint | null }>(
+    sql.streamHead,
+    [req.streamId],
+  );
+  const { xid, next_position: nextPosition } = head!;
+  const current = head!.version ?? 0n;
   if (req.events.some((e) => e.idGiven)) {
     const rows = await tx.query<{
       global_position: bigint;
@@ -58,8 +65,16 @@ export async function appendInTransaction(
     if (replay) return { result: replay, firstPosition: null };
   }
   checkExpectedVersion(req.streamId, req.expectedVersion, current);
+  if (head!.last_position !== null && head!.last_position >= nextPosition) {
+    // Only in a storeTransaction that wrote before appending: its id predates a later writer's commit to this
+    // stream, so its events would sort before that writer's in the global log. Retrying gets a newer id.
+    throw new StorageError(`Stream "${req.streamId}" received a newer append after this transaction started writing`, {
+      retryable: true,
+      hint: 'Retry the whole transaction; append before other writes in a storeTransaction to avoid this.',
+    });
+  }
   // Positions of one transaction live in [xid << 16, (xid + 1) << 16): more events would collide with the next xid's.
-  if (lock!.next_position + BigInt(req.events.length) > (lock!.xid + 1n) << 16n) {
+  if (nextPosition + BigInt(req.events.length) > (xid + 1n) << 16n) {
     throw new InvalidArgumentError(
       'events',
       `one transaction would hold more than ${POSITIONS_PER_TRANSACTION} events`,
@@ -68,7 +83,7 @@ export async function appendInTransaction(
   }
   const next = current + BigInt(req.events.length);
   const [ins] = await tx.query<{ first: bigint; last: bigint }>(sql.insert, [
-    lock!.next_position,
+    nextPosition,
     req.streamId,
     current,
     new Date(req.recordedAt).toISOString(),
@@ -77,15 +92,13 @@ export async function appendInTransaction(
     pgTextArray(req.events.map((e) => e.data)),
     pgTextArray(req.events.map((e) => e.metadata)),
     `{${req.events.map((e) => e.schemaVersion).join(',')}}`,
-    next,
-    req.streamId,
+    channel,
   ]);
   const applied: PgApplied = { result: { nextExpectedVersion: next, lastGlobalPosition: ins!.last }, firstPosition: ins!.first };
   if (hooks.length > 0) {
     const recorded = toRecordedEvents(req, applied);
     for (const hook of hooks) await hook.apply(recorded, tx);
   }
-  await tx.query(sql.notify, [channel, '']);
   return applied;
 }
 

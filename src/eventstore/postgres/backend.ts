@@ -44,7 +44,7 @@ export class PostgresEventStoreBackend implements EventStoreBackend {
   async append(request: AppendRequest): Promise<AppendResult> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const applied = await this.db.transaction((tx) => appendInTransaction(tx, this.#sql, request, this.config.hooks, this.#channel));
+        const applied = await this.db.transaction((tx) => appendInTransaction(tx, this.#sql, request, this.config.hooks, this.#channel, this.config.schema));
         if (applied.firstPosition !== null) this.#wake.notify();
         return applied.result;
       } catch (e) {
@@ -63,7 +63,7 @@ export class PostgresEventStoreBackend implements EventStoreBackend {
           for (let attempt = 1; ; attempt++) {
             await sql.exec('SAVEPOINT tessera_append');
             try {
-              const applied = await appendInTransaction(sql, this.#sql, request, this.config.hooks, this.#channel);
+              const applied = await appendInTransaction(sql, this.#sql, request, this.config.hooks, this.#channel, this.config.schema);
               await sql.exec('RELEASE SAVEPOINT tessera_append');
               appended ||= applied.firstPosition !== null;
               return applied.result;

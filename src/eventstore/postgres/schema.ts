@@ -24,17 +24,17 @@ export function validateSchemaName(schema: unknown): string {
 }
 
 /**
- * Global positions come from the writing transaction's id (see {@link ./read.ts}):
- * `global_position = (xid8 << 16) + index of the event in its transaction`. The `streams` table holds one
- * row per stream, locked by each append to that stream only, so writers to different streams never wait
- * for each other; `UNIQUE (stream_id, stream_version)` stays as the last line of defence.
+ * Global positions come from the writing transaction's id (see `read.ts`):
+ * `global_position = (xid8 << 16) + index of the event in its transaction`. Appends lock one stream only
+ * (see `append.ts`), so writers to different streams never wait for each other;
+ * `UNIQUE (stream_id, stream_version)` stays as the last line of defence.
  */
 export function eventStoreMigrations(schema: string): Migration[] {
   const s = `"${schema}"`;
   return [
     {
       version: 1,
-      name: 'events, streams and snapshots',
+      name: 'events and snapshots',
       sql: `
         CREATE TABLE IF NOT EXISTS ${s}.events (
           global_position bigint      PRIMARY KEY,
@@ -50,10 +50,6 @@ export function eventStoreMigrations(schema: string): Migration[] {
           CONSTRAINT events_event_id_key UNIQUE (event_id)
         );
         CREATE INDEX IF NOT EXISTS events_type_position ON ${s}.events (event_type, global_position);
-        CREATE TABLE IF NOT EXISTS ${s}.streams (
-          stream_id text   PRIMARY KEY,
-          version   bigint NOT NULL
-        );
         CREATE TABLE IF NOT EXISTS ${s}.snapshots (
           stream_id      text    NOT NULL,
           name           text    NOT NULL,
@@ -85,15 +81,20 @@ export function statements(schema: string) {
   const s = `"${schema}"`;
   return {
     /**
-     * Locks the stream's row (creating it at version 0) and returns its version, this transaction's id and
-     * the next free position of this transaction (earlier appends of the same transaction used the first ones).
+     * A transaction-scoped lock on one stream (keyed by a 64-bit hash of schema and stream id). An advisory
+     * lock, unlike a row lock, does not give the transaction an id, so the id is assigned after the lock.
      */
-    lockStream: `INSERT INTO ${s}.streams AS st (stream_id, version) VALUES (?, 0)
-      ON CONFLICT (stream_id) DO UPDATE SET version = st.version
-      RETURNING st.version, pg_current_xact_id()::text::bigint AS xid, coalesce(
-        (SELECT max(e.global_position) + 1 FROM ${s}.events e, (SELECT pg_current_xact_id()::text::bigint AS xid) x
-         WHERE e.global_position >= x.xid << 16 AND e.global_position < (x.xid + 1) << 16),
-        pg_current_xact_id()::text::bigint << 16) AS next_position`,
+    lockStream: 'SELECT pg_advisory_xact_lock(hashtextextended(?, 0))',
+    /**
+     * Read after the lock (a new statement, so a new snapshot that sees the previous holder's commit): the
+     * stream's last version and position, this transaction's id, and its next free position (earlier
+     * appends of the same transaction used the first ones).
+     */
+    streamHead: `SELECT x.xid, coalesce(
+        (SELECT max(e.global_position) + 1 FROM ${s}.events e WHERE e.global_position >= x.xid << 16 AND e.global_position < (x.xid + 1) << 16),
+        x.xid << 16) AS next_position, h.stream_version AS version, h.global_position AS last_position
+      FROM (SELECT pg_current_xact_id()::text::bigint AS xid) x
+      LEFT JOIN LATERAL (SELECT stream_version, global_position FROM ${s}.events WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1) h ON true`,
     byEventIds: `SELECT global_position, event_id, stream_id, stream_version, event_type, data
       FROM ${s}.events WHERE event_id = ANY(?::text[])`,
     insert: `WITH ins AS (
@@ -101,14 +102,11 @@ export function statements(schema: string) {
         SELECT ?::bigint + (e.ord - 1), e.id, ?, ? + e.ord, e.type, e.data::jsonb, e.meta::jsonb, e.sv, ?::timestamptz
         FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::int[]) WITH ORDINALITY AS e(id, type, data, meta, sv, ord)
         RETURNING global_position
-      ), upd AS (
-        UPDATE ${s}.streams SET version = ? WHERE stream_id = ?
-      )
-      SELECT min(global_position) AS first, max(global_position) AS last FROM ins`,
-    notify: 'SELECT pg_notify(?, ?)',
+      ), n AS (SELECT pg_notify(?, '') AS sent)
+      SELECT (SELECT min(global_position) FROM ins) AS first, (SELECT max(global_position) FROM ins) AS last FROM n`,
     readByIds: `SELECT ${COLUMNS} FROM ${s}.events WHERE event_id = ANY(?::text[])`,
     maxStreamVersion: `SELECT coalesce(max(stream_version), 0) AS version FROM ${s}.events WHERE stream_id = ?`,
-    streamVersion: `SELECT version FROM ${s}.streams WHERE stream_id = ?`,
+    streamVersion: `SELECT stream_version AS version FROM ${s}.events WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1`,
     readForward: `SELECT ${COLUMNS} FROM ${s}.events WHERE stream_id = ? AND stream_version >= ? ORDER BY stream_version ASC LIMIT ?`,
     readBackward: `SELECT ${COLUMNS} FROM ${s}.events WHERE stream_id = ? AND stream_version <= ? ORDER BY stream_version DESC LIMIT ?`,
     /**
