@@ -26,6 +26,7 @@ describe('SQLite event store: writers killed with SIGKILL mid-run', () => {
 
   it('keeps every acknowledged append, stores unacknowledged ones at most once and whole, stays intact', async () => {
     const tmp = tempDir('tessera-kill9-');
+    let stopped = false; // set on the way out, so a failing victim loop starts no further child
     try {
       const dbPath = join(tmp.dir, 'events.db');
       await (await openSqliteEventStore({ path: dbPath })).close();
@@ -43,7 +44,7 @@ describe('SQLite event store: writers killed with SIGKILL mid-run', () => {
       start('steady-1', DURATION_MS);
       let kills = 0;
       const victim = async (slot: string): Promise<void> => {
-        for (let round = 0; round < KILLS_PER_VICTIM; round++) {
+        for (let round = 0; round < KILLS_PER_VICTIM && !stopped; round++) {
           const inc = start(`${slot}-r${round}`, DURATION_MS * 4); // outlives its kill
           await inc.child.waitForLine((l) => l === 'ready', 30_000);
           // A random moment once appends are flowing: usually mid-transaction or between commit and log.
@@ -74,7 +75,9 @@ describe('SQLite event store: writers killed with SIGKILL mid-run', () => {
 
       expect(problems).toEqual([]);
       expect(kills).toBe(2 * KILLS_PER_VICTIM);
-      for (const l of logs) expect(l.acks.length, `${l.name} acknowledged something`).toBeGreaterThan(0);
+      // A victim killed soon after it started may have acknowledged nothing; the steady writers must have.
+      for (const l of logs.filter((l) => l.name.startsWith('steady'))) expect(l.acks.length, `${l.name} acknowledged something`).toBeGreaterThan(0);
+      expect(totals.acknowledgedAppends).toBeGreaterThan(0);
       // At most one append per lane of a killed process can be cut in flight.
       expect(totals.unacknowledgedButStored + totals.unacknowledgedAndAbsent).toBeLessThanOrEqual(kills * LANES);
 
@@ -89,6 +92,7 @@ describe('SQLite event store: writers killed with SIGKILL mid-run', () => {
         await store.close();
       }
     } finally {
+      stopped = true;
       await killAllChildren();
       tmp.remove();
     }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteEventStore } from '../../src/index.js';
+import { type EventStore, openSqliteEventStore } from '../../src/index.js';
 import { fixture, killAllChildren, sleep, spawnTsx, waitForExit } from '../support/processes.js';
 import { tempDir } from '../support/tmp.js';
 import { readWriterLog, verifyStore } from './verify-log.js';
@@ -18,10 +18,11 @@ describe('SQLite event store: several processes appending to shared streams', ()
 
   it(`${WRITERS} processes with exact expected versions lose nothing, double nothing, leave no gap`, async () => {
     const tmp = tempDir('tessera-mp-');
+    let tail: EventStore | undefined;
     try {
       const dbPath = join(tmp.dir, 'events.db');
       // Create the schema once, so the children do not race on the first migration.
-      const tail = await openSqliteEventStore({ path: dbPath, busyTimeoutMs: 10_000 });
+      tail = await openSqliteEventStore({ path: dbPath, busyTimeoutMs: 10_000 });
       // A live reader in this process tails the global log while the children write: it must see every
       // event once, in position order, none skipped (positions become visible in commit order).
       const seen: bigint[] = [];
@@ -73,6 +74,7 @@ describe('SQLite event store: several processes appending to shared streams', ()
       }
     } finally {
       await killAllChildren();
+      await tail?.close(); // idempotent; stops the subscription too
       tmp.remove();
     }
   }, (SOAK ? 60_000 : 5_000) + 120_000);

@@ -65,16 +65,20 @@ export function spawnTsx(file: string, args: readonly string[], opts: { name?: s
     if (err.length < 64 * 1024) err += chunk;
   });
   const exited = new Promise<ChildExit>((resolve) => {
-    proc.on('close', (code, signal) => {
+    const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (exitedFlag) return;
       exitedFlag = true;
       if (partial !== '') lines.push(partial);
       partial = '';
       live.delete(child);
       for (const l of [...listeners]) l();
       resolve({ code, signal });
-    });
+    };
+    proc.on('close', finish);
     proc.on('error', (e) => {
       err += `spawn error: ${e.message}\n`;
+      // A process that never started emits no 'close'.
+      if (proc.pid === undefined) finish(null, null);
     });
   });
 
