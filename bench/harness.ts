@@ -4,10 +4,10 @@ import { machineInfo } from './machine.js';
 import { addRatios, checkTargets } from './report.js';
 import { measureStreamAll, type StreamAllRow } from './stream-all.js';
 import { emmettPgRow, emmettSqliteRow } from './targets/emmett.js';
-import { pgVersion } from './targets/pg-admin.js';
+import { dropBenchDatabase, pgVersion } from './targets/pg-admin.js';
 import { rawPgRow, tesseraPgRow } from './targets/pg.js';
 import { rawSqliteRow, tesseraSqliteRow } from './targets/sqlite.js';
-import type { BenchResult, RowResult, RowSpec, Sizes, Target, WorkloadResult } from './types.js';
+import type { BenchResult, RowResult, RowSpec, Sizes, Target, WorkloadId, WorkloadResult } from './types.js';
 import { runOnce, prepare, WORKLOADS, n } from './workloads.js';
 
 export interface BenchOptions {
@@ -44,6 +44,24 @@ function streamAllRows(pgUnavailable: string | undefined): StreamAllRow[] {
   ];
 }
 
+function failure(e: unknown): string {
+  return `failed: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 140)}`;
+}
+
+/** Opens a row's target and warms it up; a row that cannot start is reported, not fatal. */
+async function openAndPrepare(spec: RowSpec, id: WorkloadId, sizes: Sizes, r: RowResult): Promise<Target | null> {
+  let t: Target | null = null;
+  try {
+    t = await spec.open();
+    await prepare(id, t, sizes);
+    return t;
+  } catch (e) {
+    r.note = failure(e);
+    await t?.close().catch(() => undefined);
+    return null;
+  }
+}
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -76,7 +94,14 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     fRows.filter((r) => !r.unavailable).length * sizes.streamAllReps;
   const bar = opts.progress ? new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {value}/{total} | {task}', hideCursor: true, noTTYOutput: true, notTTYSchedule: 10_000 }, cliProgress.Presets.shades_classic) : null;
   bar?.start(total, 0, { task: 'starting' });
-  const tick = (task: string): void => bar?.increment(1, { task });
+  const t0 = performance.now();
+  const tick = (task: string): void => {
+    bar?.increment(1, { task });
+    if (process.env.TESSERA_BENCH_DEBUG) console.error(`${((performance.now() - t0) / 1000).toFixed(1)}s ${task}`);
+  };
+  // Emmett's SQLite store console.logs every error it rethrows; the retries are counted in the table instead.
+  const log = console.log;
+  console.log = (...args: unknown[]) => (args.length === 1 && args[0] instanceof Error ? undefined : log(...args));
   const result: BenchResult = { startedAt: new Date().toISOString(), sizes, machine: machineInfo(pg), workloads: [], targets: [] };
   try {
     for (const w of WORKLOADS) {
@@ -88,14 +113,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       }
       const open: (Target | null)[] = [];
       try {
-        for (const s of rows) {
-          if (s.unavailable) {
-            open.push(null);
-            continue;
-          }
-          const t = await s.open();
-          open.push(t);
-          await prepare(w.id, t, sizes);
+        for (const [i, s] of rows.entries()) {
+          open.push(s.unavailable ? null : await openAndPrepare(s, w.id, sizes, out.rows[i]!));
         }
         for (let rep = 0; rep < sizes.reps; rep++) {
           for (const [i, t] of open.entries()) {
@@ -108,13 +127,18 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
               const events = await runOnce(w.id, t, sizes, rep);
               r.samples.push(events / ((performance.now() - started) / 1000));
             } catch (e) {
-              r.note = `failed: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 120)}`;
+              r.note = failure(e);
               r.samples = [];
             }
           }
         }
+        for (const [i, t] of open.entries()) {
+          const extra = t?.note?.();
+          const r = out.rows[i]!;
+          if (extra) r.note = r.note ? `${r.note}; ${extra}` : extra;
+        }
       } finally {
-        for (const t of open) await t?.close();
+        for (const t of open) await t?.close().catch(() => undefined);
       }
       out.rows.forEach(summarize);
       addRatios(out);
@@ -123,6 +147,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     result.workloads.push(await streamAll(sizes, fRows, tick));
   } finally {
     bar?.stop();
+    console.log = log;
+    await dropBenchDatabase().catch(() => undefined);
   }
   result.targets = checkTargets(result);
   return result;
@@ -144,7 +170,7 @@ async function streamAll(sizes: Sizes, rows: StreamAllRow[], tick: (task: string
       r.peakRssMb = Math.max(...samples.map((s) => s.peakRssMb));
       r.baselineRssMb = Math.min(...samples.map((s) => s.baselineRssMb));
     } catch (e) {
-      r.note = `failed: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 160)}`;
+      r.note = failure(e);
     }
     summarize(r);
   }

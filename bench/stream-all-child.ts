@@ -12,7 +12,7 @@ import { EVENT_TYPE, eventData } from './payload.js';
 import { openRawSqlite } from './targets/sqlite.js';
 import { RAW_PG_SCHEMA, tesseraPgOpener } from './targets/pg.js';
 
-const [mode, kind, engine, location, countText] = process.argv.slice(2);
+const [mode, kind, engine, location, countText, schema] = process.argv.slice(2);
 const count = Number(countText);
 const SEED_BATCH = 10_000;
 const PAGE = 1_000;
@@ -21,7 +21,7 @@ async function openTessera(): Promise<EventStore> {
   if (engine === 'sqlite') return openSqliteEventStore({ path: location!, synchronous: 'NORMAL' });
   const open = tesseraPgOpener();
   if (open === null) throw new Error('openPostgresEventStore is not exported');
-  return open({ connectionString: location! });
+  return open({ connectionString: location!, ...(schema ? { schema } : {}) });
 }
 
 async function seed(): Promise<void> {

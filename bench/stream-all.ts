@@ -24,12 +24,13 @@ export interface StreamAllSample {
 /** Seeds a fresh store in one child, then streams it `reps` times, each in a new child. */
 export async function measureStreamAll(row: StreamAllRow, sizes: Sizes, onRep: () => void): Promise<StreamAllSample[]> {
   const location = row.engine === 'sqlite' ? tempFile('stream-all.db') : await freshDatabase(`streamall_${row.kind}`);
-  const where = 'path' in location ? location.path : location.connectionString;
+  const where = 'path' in location ? [location.path] : [location.connectionString, String(sizes.streamAllEvents), location.schema];
   try {
-    await runChild(['seed', row.kind, row.engine, where, String(sizes.streamAllEvents)]);
+    const args = (mode: string): string[] => [mode, row.kind, row.engine, where[0]!, String(sizes.streamAllEvents), ...where.slice(2)];
+    await runChild(args('seed'));
     const samples: StreamAllSample[] = [];
     for (let rep = 0; rep < sizes.streamAllReps; rep++) {
-      const out = await runChild(['stream', row.kind, row.engine, where, String(sizes.streamAllEvents)]);
+      const out = await runChild(args('stream'));
       const r = JSON.parse(out) as { events: number; seconds: number; baselineRssKb: number; peakRssKb: number };
       if (r.events !== sizes.streamAllEvents) throw new Error(`${row.label} streamed ${r.events} events, expected ${sizes.streamAllEvents}`);
       samples.push({ eventsPerSecond: r.events / r.seconds, peakRssMb: r.peakRssKb / 1024, baselineRssMb: r.baselineRssKb / 1024 });

@@ -14,6 +14,8 @@ export interface Target {
   appendBatch(streamId: string, count: number): Promise<void>;
   /** Reads the whole stream with parsed payloads; returns how many events came back. */
   read(streamId: string): Promise<number>;
+  /** Anything the table should say about this row's run (e.g. retried calls). */
+  note?(): string | undefined;
   close(): Promise<void>;
 }
 

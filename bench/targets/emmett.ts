@@ -14,13 +14,34 @@ interface EmmettStore {
   readStream(s: string): Promise<{ events: unknown[] }>;
 }
 
+const MAX_ATTEMPTS = 3;
+
+/**
+ * Emmett's SQLite store fails some calls with SQLITE_BUSY (a connection per call in default mode, or a
+ * COMMIT racing its own un-awaited PRAGMA): a caller has to retry those, so the harness does, and reports
+ * how many retries it took instead of dropping the row.
+ */
 function emmettTarget(store: EmmettStore, close: () => Promise<void>): Target {
+  let retries = 0;
+  const retry = async <T>(fn: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        const transient = e instanceof Error && /SQLITE_BUSY|no transaction is active/.test(e.message);
+        if (!transient || attempt >= MAX_ATTEMPTS) throw e;
+        retries++;
+        await new Promise((r) => setTimeout(r, attempt));
+      }
+    }
+  };
   return {
-    appendNew: async (s) => void (await store.appendToStream(s, [item(0)], { expectedStreamVersion: STREAM_DOES_NOT_EXIST })),
-    appendExpected: async (s, v) => void (await store.appendToStream(s, [item(Number(v))], { expectedStreamVersion: v })),
-    appendBatch: async (s, n) =>
-      void (await store.appendToStream(s, Array.from({ length: n }, (_, i) => item(i)), { expectedStreamVersion: STREAM_DOES_NOT_EXIST })),
-    read: async (s) => (await store.readStream(s)).events.length,
+    appendNew: (s) => retry(async () => void (await store.appendToStream(s, [item(0)], { expectedStreamVersion: STREAM_DOES_NOT_EXIST }))),
+    appendExpected: (s, v) => retry(async () => void (await store.appendToStream(s, [item(Number(v))], { expectedStreamVersion: v }))),
+    appendBatch: (s, n) =>
+      retry(async () => void (await store.appendToStream(s, Array.from({ length: n }, (_, i) => item(i)), { expectedStreamVersion: STREAM_DOES_NOT_EXIST }))),
+    read: (s) => retry(async () => (await store.readStream(s)).events.length),
+    note: () => (retries > 0 ? `${retries} calls retried after SQLITE_BUSY` : undefined),
     close,
   };
 }

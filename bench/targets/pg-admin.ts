@@ -4,31 +4,51 @@ import pg from 'pg';
 export const PG_ADMIN_URL = process.env.TESSERA_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 let counter = 0;
+let benchDb: Promise<string> | null = null;
 
-/** Creates an empty database for one row so rows never share tables, caches or bloat; `drop` removes it. */
-export async function freshDatabase(tag: string): Promise<{ connectionString: string; drop(): Promise<void> }> {
-  const name = `tessera_bench_${tag}_${process.pid}_${Date.now().toString(36)}_${++counter}`;
-  await adminQuery(`CREATE DATABASE ${name}`);
+function urlFor(database: string, searchPath?: string): string {
   const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
+  url.pathname = `/${database}`;
+  if (searchPath) url.searchParams.set('options', `-c search_path=${searchPath}`);
+  return url.toString();
+}
+
+/** One database per run (CREATE DATABASE costs about a second on a busy machine; a schema costs milliseconds). */
+function benchDatabase(): Promise<string> {
+  benchDb ??= (async () => {
+    const name = `tessera_bench_${process.pid}_${Date.now().toString(36)}`;
+    await query(PG_ADMIN_URL, `CREATE DATABASE ${name}`);
+    return name;
+  })();
+  return benchDb;
+}
+
+/**
+ * A fresh, empty schema for one row, so rows never share tables, caches or bloat. Its connection string
+ * sets `search_path` to it (Emmett and the raw rows create their tables in the current schema).
+ */
+export async function freshDatabase(tag: string): Promise<{ connectionString: string; schema: string; drop(): Promise<void> }> {
+  const database = await benchDatabase();
+  const schema = `${tag}_${++counter}`;
+  await query(urlFor(database), `CREATE SCHEMA ${schema}`);
   return {
-    connectionString: url.toString(),
-    drop: async () => {
-      // Some clients end their pools without waiting for the sockets to close: give them a moment, so
-      // FORCE (which makes their idle clients emit errors) is only the last resort.
-      for (let i = 0; i < 40; i++) {
-        const r = await adminQuery(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = '${name}'`);
-        if ((r.rows[0] as { n: number }).n === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    },
+    connectionString: urlFor(database, schema),
+    schema,
+    drop: async () => void (await query(urlFor(database), `DROP SCHEMA IF EXISTS ${schema} CASCADE`)),
   };
 }
 
-/** Runs one statement on the admin database with a short-lived client. */
-export async function adminQuery(sql: string): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3000 });
+/** Drops the run's database (at the end of a run, after every row closed its connections). */
+export async function dropBenchDatabase(): Promise<void> {
+  if (benchDb === null) return;
+  const name = await benchDb.catch(() => null);
+  benchDb = null;
+  if (name !== null) await query(PG_ADMIN_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+}
+
+/** Runs one statement with a short-lived client. */
+async function query(connectionString: string, sql: string): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 5000 });
   await client.connect();
   try {
     return await client.query(sql);
@@ -40,7 +60,7 @@ export async function adminQuery(sql: string): Promise<pg.QueryResult> {
 /** The server's version, or null when it cannot be reached (the PG rows then print why). */
 export async function pgVersion(): Promise<string | null> {
   try {
-    const r = await adminQuery('SHOW server_version');
+    const r = await query(PG_ADMIN_URL, 'SHOW server_version');
     return String((r.rows[0] as { server_version: string }).server_version);
   } catch {
     return null;

@@ -25,7 +25,7 @@ export function tesseraPgRow(unavailable?: string): RowSpec {
     ...(reason ? { unavailable: reason } : {}),
     open: async (): Promise<Target> => {
       const db = await freshDatabase('tessera');
-      const store = await open!({ connectionString: db.connectionString });
+      const store = await open!({ connectionString: db.connectionString, schema: db.schema });
       return {
         appendNew: async (s) => void (await store.appendToStream(s, [{ type: EVENT_TYPE, data: eventData(0) }], { expectedVersion: 'no_stream' })),
         appendExpected: async (s, v) => void (await store.appendToStream(s, [{ type: EVENT_TYPE, data: eventData(Number(v)) }], { expectedVersion: v })),
