@@ -75,15 +75,24 @@ function comparable(e: NewEvent, like: ExpectedEvent | undefined): ExpectedEvent
   return like?.metadata === undefined ? { type: e.type, data: e.data } : ({ type: e.type, data: e.data, metadata: e.metadata } as ExpectedEvent);
 }
 
+/** A plain event for a spec, optionally with the stream it belongs to. */
+export type SpecEvent = NewEvent & { streamId?: string };
+
 /** Turns plain events into recorded ones with made-up stream fields, for specs that run without a store. */
-export function specRecorded(events: NewEvent[], offset: number, streamId = 'spec-stream'): RecordedEvent[] {
-  return events.map((e, i) => ({
-    ...e,
-    id: e.id ?? `spec-${offset + i + 1}`,
-    streamId,
-    streamVersion: BigInt(offset + i + 1),
-    globalPosition: BigInt(offset + i + 1),
-    recordedAt: new Date(0),
-    schemaVersion: 1,
-  }));
+export function specRecorded(events: SpecEvent[], offset: number, streamId = 'spec-stream'): RecordedEvent[] {
+  const versions = new Map<string, number>();
+  return events.map((e, i) => {
+    const stream = e.streamId ?? streamId;
+    const version = (versions.get(stream) ?? (stream === streamId ? offset : 0)) + 1;
+    versions.set(stream, version);
+    return {
+      ...e,
+      id: e.id ?? `spec-${offset + i + 1}`,
+      streamId: stream,
+      streamVersion: BigInt(version),
+      globalPosition: BigInt(offset + i + 1),
+      recordedAt: new Date(0),
+      schemaVersion: 1,
+    };
+  });
 }

@@ -16,3 +16,9 @@ export { CommandBus, createCommandBus, createQueryBus, QueryBus, type MessageMap
 export { loggingMiddleware, tracingMiddleware, type TracingHooks } from './middleware.js';
 export { projection, type Projection, type ProjectionDefinition, type TableNames } from './projection.js';
 export { projectionRef, waitFor, type ProjectionRef, type WaitForOptions } from './wait.js';
+export { inlineProjections } from './inline.js';
+export { Projector, startProjector, type ProjectorOptions } from './projector.js';
+export { projectionStatus, type ProjectionStatus } from './status.js';
+export { requestRebuild, retryProjection, skipProjection } from './admin.js';
+export { projectionSpec, type ProjectionSpecThen } from './projection-spec.js';
+export type { SpecEvent } from './decider-spec.js';
