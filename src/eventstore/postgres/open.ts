@@ -23,7 +23,7 @@ export interface PostgresEventStoreOptions extends CommonStoreOptions {
   connectTimeoutMs?: number;
   /**
    * How long `readAll` may wait for transactions still running on the server so that events committed
-   * before the call are included (default 3000 ms); see the gap-safe log notes in `read.ts`.
+   * before the call are included (default 5000 ms); see the gap-safe log notes in `read.ts`.
    */
   readWaitMs?: number;
 }
@@ -48,7 +48,7 @@ export async function openPostgresEventStore(options: PostgresEventStoreOptions)
   const common = resolveCommonOptions(o);
   const hooks = resolveAppendHooks(o.appendHooks);
   const schema = validateSchemaName(o.schema);
-  const readWaitMs = o.readWaitMs === undefined ? 3_000 : requirePositiveInt(o.readWaitMs, 'readWaitMs');
+  const readWaitMs = o.readWaitMs === undefined ? 5_000 : requirePositiveInt(o.readWaitMs, 'readWaitMs');
   if (o.pool === undefined && o.connectionString === undefined) {
     throw new InvalidArgumentError('connectionString', 'is missing', "Pass connectionString: 'postgres://user@host:5432/database', or pool.");
   }
