@@ -9,7 +9,6 @@ import {
   type Projector,
   projectionRef,
   projectionStatus,
-  type SqlExecutor,
   startProjector,
   storeDatabase,
   UnknownProjectionError,
@@ -17,12 +16,8 @@ import {
 } from '../../src/index.js';
 import { tempDir } from '../support/tmp.js';
 import { added } from './fixtures/cart.js';
-import { cartTotals, foldTotals } from './fixtures/projections.js';
+import { cartTotals, foldTotals, totals } from './fixtures/projections.js';
 
-export async function totals(db: SqlExecutor, table = 'cart_totals'): Promise<Map<string, { total: number; items: number }>> {
-  const rows = await db.query<{ cart_id: string; total: number; items: number }>(`SELECT cart_id, total, items FROM ${table} ORDER BY cart_id`);
-  return new Map(rows.filter((r) => Number(r.items) !== 0 || Number(r.total) !== 0).map((r) => [r.cart_id, { total: Number(r.total), items: Number(r.items) }]));
-}
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
