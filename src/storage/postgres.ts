@@ -160,12 +160,19 @@ export class PostgresDatabase implements SqlDriver {
           await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
           throw e;
         }
+        let committed: pg.QueryResult;
         try {
-          await client.query('COMMIT');
+          committed = await client.query('COMMIT');
         } catch (e) {
           broken = e;
           if (isPgConnectionError(e)) throw indeterminateCommit(e);
           throw toPgStorageError(e, 'PostgreSQL COMMIT failed');
+        }
+        // COMMIT of a transaction that an earlier (caught) error aborted succeeds as a ROLLBACK: say so.
+        if (committed.command === 'ROLLBACK') {
+          throw new StorageError('The transaction was rolled back: a statement in it failed earlier (and its error was caught)', {
+            hint: 'Let statement errors propagate out of the transaction callback, or use a savepoint around a statement that may fail.',
+          });
         }
         return result;
       } catch (e) {

@@ -177,3 +177,20 @@ async function commitCuttingProxy(target: number): Promise<{ port: number; close
     },
   };
 }
+
+describe('PostgresDatabase transactions', () => {
+  it('refuses to report success for a transaction that an earlier caught error aborted', async () => {
+    const db = openPostgres({ connectionString: TEST_PG_URL });
+    try {
+      const err = await db
+        .transaction(async (tx) => {
+          await tx.query('SELECT * FROM no_such_table_xyz').catch(() => undefined);
+        })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StorageError);
+      expect((err as StorageError).message).toMatch(/rolled back/);
+    } finally {
+      await db.close();
+    }
+  });
+});

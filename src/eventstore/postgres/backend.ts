@@ -21,7 +21,7 @@ export interface PgBackendConfig {
 }
 
 /**
- * The PostgreSQL engine behind the event store: one transaction per append, a row lock on the stream only
+ * The PostgreSQL engine behind the event store: one transaction per append, a lock on the stream only
  * (writers to different streams run in parallel), positions derived from transaction ids and a global log
  * read only below the oldest running transaction (see `read.ts`), LISTEN/NOTIFY to wake subscriptions.
  */
