@@ -3,7 +3,8 @@ import { InvalidArgumentError } from '../errors.js';
 /**
  * Serializes `value` to JSON, refusing anything JSON would silently change or lose:
  * BigInt, functions, symbols, non-finite numbers, circular references, `undefined` where a value is required,
- * and U+0000 in strings (PostgreSQL jsonb cannot hold it; SQLite and PostgreSQL must behave alike).
+ * Maps, Sets, typed arrays and other class instances (Dates excepted), symbol-keyed properties, and U+0000
+ * or lone surrogates in strings (PostgreSQL jsonb cannot hold them; SQLite and PostgreSQL must behave alike).
  *
  * @example
  * ```ts
@@ -22,11 +23,17 @@ function fail(argument: string, path: string, why: string): never {
   throw new InvalidArgumentError(argument, `${path} ${why}`, HINT);
 }
 
+// U+0000 and lone surrogates: PostgreSQL jsonb refuses both, and every adapter must accept the same values.
+function checkString(value: string, argument: string, path: string): void {
+  if (value.includes('\u0000')) fail(argument, path, 'contains the character U+0000');
+  if (!(value as string & { isWellFormed(): boolean }).isWellFormed()) fail(argument, path, 'contains a lone UTF-16 surrogate');
+}
+
 // Walks the value once; cheaper than JSON.stringify with a replacer and catches what stringify drops silently.
 function checkJsonValue(value: unknown, argument: string, path: string, seen: Set<object>): void {
   switch (typeof value) {
     case 'string':
-      if (value.includes('\u0000')) fail(argument, path, 'contains the character U+0000');
+      checkString(value, argument, path);
       return;
     case 'boolean':
       return;
@@ -45,14 +52,23 @@ function checkJsonValue(value: unknown, argument: string, path: string, seen: Se
   }
   if (seen.has(value)) fail(argument, path, 'is a circular reference');
   seen.add(value);
-  if (Array.isArray(value)) {
+  const isArray = Array.isArray(value);
+  if (!isArray) {
+    // Maps, Sets, typed arrays and class instances serialize to something else ("{}", index keys): refuse.
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      fail(argument, path, `is a ${(value as object).constructor?.name ?? 'non-plain object'}, which JSON would not preserve`);
+    }
+  }
+  if (Object.getOwnPropertySymbols(value).length > 0) fail(argument, path, 'has symbol-keyed properties, which JSON drops');
+  if (isArray) {
     for (let i = 0; i < value.length; i++) {
       if (value[i] === undefined) fail(argument, `${path}[${i}]`, 'is undefined (JSON would turn it into null)');
       checkJsonValue(value[i], argument, `${path}[${i}]`, seen);
     }
   } else {
     for (const key of Object.keys(value)) {
-      if (key.includes('\u0000')) fail(argument, path, 'has a key containing U+0000');
+      checkString(key, argument, `${path} key`);
       const child = (value as Record<string, unknown>)[key];
       // An undefined property is simply absent in JSON, as everywhere in JS serialization.
       if (child !== undefined) checkJsonValue(child, argument, `${path}.${key}`, seen);

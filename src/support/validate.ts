@@ -16,13 +16,16 @@ export function requirePositiveInt(value: unknown, argument: string): number {
   return value;
 }
 
-/** Accepts a bigint or a safe-integer number ≥ `min` and returns it as a bigint. */
+/** The largest version or position any adapter stores (SQLite INTEGER and PostgreSQL int8). */
+export const MAX_INT64 = 2n ** 63n - 1n;
+
+/** Accepts a bigint or a safe-integer number in [`min`, 2^63 - 1] and returns it as a bigint. */
 export function requireBigIntAtLeast(value: unknown, argument: string, min: bigint): bigint {
   let v: bigint | undefined;
   if (typeof value === 'bigint') v = value;
   else if (typeof value === 'number' && Number.isSafeInteger(value)) v = BigInt(value);
-  if (v === undefined || v < min) {
-    throw new InvalidArgumentError(argument, `${describe(value)} is not a whole number ≥ ${min}`, `Pass ${argument} as a bigint such as ${min}n.`);
+  if (v === undefined || v < min || v > MAX_INT64) {
+    throw new InvalidArgumentError(argument, `${describe(value)} is not a whole number from ${min} to 2^63 - 1`, `Pass ${argument} as a bigint such as ${min}n.`);
   }
   return v;
 }
