@@ -302,7 +302,7 @@ export const allCommands: fc.Arbitrary<Cmd>[] = [
       return new ReadStreamCommand(stream, o);
     }),
   fc
-    .tuple(opt(fc.nat(60)), opt(fc.integer({ min: 1, max: 8 })), opt(fc.subarray(['T1', 'T2', 'T3', 'T9'])))
+    .tuple(opt(fc.nat(60)), opt(fc.integer({ min: 1, max: 8 })), opt(fc.array(fc.constantFrom('T1', 'T2', 'T3', 'T9'), { maxLength: 4 })))
     .map(([from, max, types]) => new ReadAllCommand(from, max, types)),
   readStreamName.map((s) => new StreamExistsCommand(s)),
   fc

@@ -3,8 +3,9 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConcurrencyError, openSqliteEventStore } from '../../src/index.js';
-import { fixture, killAllChildren, spawnTsx } from '../support/processes.js';
+import { fixture, killAllChildren, readLogLines, sleep, spawnTsx } from '../support/processes.js';
 import { tempDir } from '../support/tmp.js';
+import { readWriterLog, verifyStore } from './verify-log.js';
 
 const GROUP = 8;
 
@@ -69,6 +70,86 @@ describe('SQLite group commit: a crash before COMMIT', () => {
       tmp.remove();
     }
   }, 120_000);
+});
+
+/** True when another connection holds the write lock (the probe cannot begin a write transaction). */
+function writeLockHeld(probe: Database.Database): boolean {
+  try {
+    probe.exec('BEGIN IMMEDIATE');
+    probe.exec('ROLLBACK');
+    return false;
+  } catch (e) {
+    if (String((e as { code?: unknown }).code).startsWith('SQLITE_BUSY')) return true;
+    throw e;
+  }
+}
+
+describe('SQLite group commit without hooks: SIGKILL while the group holds the write lock', () => {
+  afterEach(async () => {
+    await killAllChildren();
+  });
+
+  // The writer is frozen (SIGSTOP) at random moments until a probe connection finds the write lock taken,
+  // i.e. the writer is between BEGIN IMMEDIATE and the end of COMMIT of a group; then it is SIGKILLed.
+  it('keeps every acknowledged group and stores the group in flight entirely or not at all', async () => {
+    const ROUNDS = 3;
+    const tmp = tempDir('tessera-gc-lock-');
+    const dbPath = join(tmp.dir, 'events.db');
+    await (await openSqliteEventStore({ path: dbPath })).close();
+    const probe = new Database(dbPath);
+    probe.pragma('busy_timeout = 0');
+    const names: string[] = [];
+    let probes = 0;
+    const inFlight = { none: 0, all: 0 };
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        const name = `r${round}`;
+        names.push(name);
+        const child = spawnTsx(fixture('sqlite-group-writer.ts'), [dbPath, join(tmp.dir, `${name}.log`), name, String(GROUP)], { name });
+        await child.waitForLine((l) => l === 'ready', 60_000);
+        await sleep(50 + Math.floor(Math.random() * 200));
+        let caught = false;
+        for (let attempt = 0; attempt < 2_000 && !caught && !child.hasExited; attempt++) {
+          process.kill(child.process.pid!, 'SIGSTOP');
+          probes++;
+          caught = writeLockHeld(probe);
+          if (!caught) {
+            process.kill(child.process.pid!, 'SIGCONT');
+            await sleep(Math.floor(Math.random() * 4));
+          }
+        }
+        const exit = await child.kill9();
+        expect(exit.signal, child.stderr()).toBe('SIGKILL');
+        expect(caught, 'the writer was caught holding the write lock').toBe(true);
+      }
+      probe.close();
+
+      const logs = names.map((n) => readWriterLog(n, join(tmp.dir, `${n}.log`)));
+      const { problems, totals } = verifyStore(dbPath, logs);
+      expect(problems).toEqual([]);
+      // Group level: the appends of the group in flight share one transaction, so all or none are stored.
+      const reader = new Database(dbPath);
+      const stored = new Set(reader.prepare('SELECT event_id FROM tessera_events').pluck().all() as string[]);
+      reader.close();
+      for (const n of names) {
+        const lines = readLogLines(join(tmp.dir, `${n}.log`)).map((l) => JSON.parse(l) as { k: string; ids: string[]; g: number });
+        const lastGroup = Math.max(...lines.map((l) => l.g));
+        const tries = lines.filter((l) => l.k === 'try' && l.g === lastGroup);
+        const acked = lines.filter((l) => l.k === 'ack' && l.g === lastGroup).length;
+        expect(acked, `${n}: the group in flight was not acknowledged`).toBe(0);
+        expect(tries.length).toBe(GROUP);
+        const present = tries.filter((t) => t.ids.every((id) => stored.has(id))).length;
+        expect([0, GROUP], `${n}: ${present} of ${GROUP} appends of the group in flight stored`).toContain(present);
+        if (present === 0) inFlight.none++;
+        else inFlight.all++;
+      }
+      console.log('[sqlite-group-lock-kill]', JSON.stringify({ kills: ROUNDS, probes, acknowledgedAppends: totals.acknowledgedAppends, storedEvents: totals.storedEvents, inFlightGroups: inFlight }));
+    } finally {
+      if (probe.open) probe.close();
+      await killAllChildren();
+      tmp.remove();
+    }
+  }, 180_000);
 });
 
 describe('SQLite group commit: concurrent appends in one turn', () => {
