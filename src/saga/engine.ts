@@ -1,0 +1,325 @@
+import { InvalidArgumentError, isTesseraError, SagaNotFoundError, SagaTimeoutError, SagaVersionMissingError, StoreClosedError, UnknownSagaError } from '../errors.js';
+import { storeDatabase } from '../eventstore/store.js';
+import type { EventStore } from '../eventstore/types.js';
+import { runMigrations } from '../storage/migrations.js';
+import type { SqlDriver } from '../storage/port.js';
+import { type Clock, sleep, systemClock } from '../support/clock.js';
+import { type IdGenerator, uuidV7 } from '../support/ids.js';
+import { encodeJson } from '../support/json.js';
+import { describe, requireBoundedString, requireOptionsObject, requirePositiveInt } from '../support/validate.js';
+import { deliverSignal, insertSaga, redriveCompensation, requestCancel } from './commands.js';
+import { isSagaDefinition } from './define.js';
+import { anyRunnable, claimRunnable, loadInstance, loadSteps, type RunnableFilter } from './repo.js';
+import { decodeInstance, decodeStep, toSagaInstance, type StepRow } from './rows.js';
+import { SagaRun } from './runner.js';
+import { SAGA_MIGRATIONS, SAGA_MIGRATIONS_TABLE, T_INSTANCES, T_STEPS } from './schema.js';
+import { isTerminalStatus, type SagaDefinition, type SagaEngine, type SagaEngineOptions, type SagaInstance, type SagaListOptions, type SagaStatus, TERMINAL_STATUSES } from './types.js';
+
+/** Saga ids appear in the stream id `saga-<id>`; keep them well under the stream id limit. */
+export const SAGA_ID_MAX_BYTES = 256;
+const STATUSES: readonly SagaStatus[] = ['running', 'waiting', 'compensating', 'cancelling', ...TERMINAL_STATUSES];
+
+/** Counters of one engine (for tests, metrics and the chaos suite). */
+export interface SagaEngineStats {
+  claimed: number;
+  /** Transitions refused because another runner had taken the saga over: nothing of them was stored. */
+  fencedWrites: number;
+  errors: number;
+}
+
+interface Resolved {
+  store: EventStore;
+  db: SqlDriver;
+  defs: Map<string, Map<number, SagaDefinition>>;
+  latest: Map<string, SagaDefinition>;
+  runnerId: string;
+  leaseMs: number;
+  pollMs: number;
+  maxConcurrent: number;
+  clock: Clock;
+  random: () => number;
+  onError(e: unknown): void;
+}
+
+/**
+ * Opens the durable saga orchestrator on an event store's own database: creates the saga tables if needed,
+ * checks that every unfinished saga's definition version is available, and starts claiming and running work at
+ * once. Several engines (in several processes) may share one store; leases with fencing tokens keep each saga
+ * on one runner at a time, and a crashed runner's sagas are taken over when its lease expires.
+ *
+ * @example
+ * ```ts
+ * const store = await openSqliteEventStore({ path: './data/app.db' });
+ * const engine = await openSagaEngine({ store, sagas: [orderSaga] });
+ * await engine.start('order', 'order-42', { orderId: '42', amount: 30 });
+ * const done = await engine.waitForTerminal('order-42', { timeoutMs: 10_000 });
+ * console.log(done.status); // 'completed' or 'compensated'
+ * await engine.stop();
+ * ```
+ */
+export async function openSagaEngine(opts: SagaEngineOptions): Promise<SagaEngine & { stats(): SagaEngineStats }> {
+  const o = resolve(opts);
+  await runMigrations(o.db, SAGA_MIGRATIONS_TABLE, SAGA_MIGRATIONS);
+  const inFlight = await o.db.query<{ saga_type: string; def_version: unknown }>(
+    `SELECT saga_type, def_version FROM ${T_INSTANCES} WHERE status NOT IN (${TERMINAL_STATUSES.map(() => '?').join(', ')}) GROUP BY saga_type, def_version`,
+    [...TERMINAL_STATUSES],
+  );
+  const missing = new Map<string, number[]>();
+  for (const r of inFlight) {
+    const have = o.defs.get(String(r.saga_type));
+    const v = Number(r.def_version);
+    if (have !== undefined && !have.has(v)) missing.set(String(r.saga_type), [...(missing.get(String(r.saga_type)) ?? []), v]);
+  }
+  for (const [name, versions] of missing) throw new SagaVersionMissingError(name, versions.sort((a, b) => a - b));
+  return new TesseraSagaEngine(o);
+}
+
+function resolve(opts: SagaEngineOptions): Resolved {
+  const o = requireOptionsObject(opts, 'options') as Partial<SagaEngineOptions>;
+  if (opts === undefined) throw new InvalidArgumentError('options', 'are missing', 'Pass openSagaEngine({ store, sagas: [...] }).');
+  const db = storeDatabase(o.store as EventStore);
+  if (!Array.isArray(o.sagas)) throw new InvalidArgumentError('sagas', `${describe(o.sagas)} is not an array`, 'Pass sagas: [defineSaga({ … })].');
+  const defs = new Map<string, Map<number, SagaDefinition>>();
+  const latest = new Map<string, SagaDefinition>();
+  o.sagas.forEach((d, i) => {
+    if (!isSagaDefinition(d)) throw new InvalidArgumentError(`sagas[${i}]`, 'was not made by defineSaga()', 'Wrap each definition in defineSaga({ … }).');
+    const versions = defs.get(d.name) ?? new Map<number, SagaDefinition>();
+    if (versions.has(d.version)) throw new InvalidArgumentError(`sagas[${i}]`, `"${d.name}" version ${d.version} is given twice`, 'Register each name and version once.');
+    versions.set(d.version, d);
+    defs.set(d.name, versions);
+    if ((latest.get(d.name)?.version ?? 0) < d.version) latest.set(d.name, d);
+  });
+  for (const key of ['clock', 'random', 'onError', 'ids'] as const) {
+    const v = key === 'clock' ? o.clock?.now : o[key];
+    if (v !== undefined && typeof v !== 'function') throw new InvalidArgumentError(key, 'is not a function', `Pass ${key} as a function (clock as { now() }).`);
+  }
+  const maxConcurrent = o.maxConcurrent ?? 16;
+  if (!Number.isSafeInteger(maxConcurrent) || maxConcurrent < 0) {
+    throw new InvalidArgumentError('maxConcurrent', `${describe(maxConcurrent)} is not a whole number ≥ 0`, 'Pass e.g. maxConcurrent: 16 (0 for a client that runs nothing).');
+  }
+  const leaseMs = o.leaseMs === undefined ? 15_000 : requirePositiveInt(o.leaseMs, 'leaseMs');
+  if (leaseMs < 30) throw new InvalidArgumentError('leaseMs', `${leaseMs} is below 30 ms`, 'Pass leaseMs of at least 30 (renewed every third of it).');
+  const ids: IdGenerator = o.ids ?? uuidV7;
+  return {
+    store: o.store as EventStore,
+    db,
+    defs,
+    latest,
+    runnerId: o.runnerId === undefined ? ids() : requireBoundedString(o.runnerId, 'runnerId', 200),
+    leaseMs,
+    pollMs: o.pollIntervalMs === undefined ? 25 : requirePositiveInt(o.pollIntervalMs, 'pollIntervalMs'),
+    maxConcurrent,
+    clock: o.clock ?? systemClock,
+    random: o.random ?? Math.random,
+    onError: o.onError ?? ((e: unknown) => console.error('[tessera saga engine]', e)),
+  };
+}
+
+class TesseraSagaEngine implements SagaEngine {
+  readonly #o: Resolved;
+  readonly #filter: RunnableFilter;
+  readonly #active = new Map<string, SagaRun>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #stats: SagaEngineStats = { claimed: 0, fencedWrites: 0, errors: 0 };
+  #stopped = false;
+  #kicked = false;
+  #wake: (() => void) | null = null;
+  readonly #changed = new Set<() => void>();
+  readonly #loop: Promise<void>;
+
+  constructor(o: Resolved) {
+    this.#o = o;
+    this.#filter = new Map([...o.defs].map(([name, versions]) => [name, [...versions.keys()]]));
+    this.#loop = o.maxConcurrent > 0 ? this.#run() : Promise.resolve();
+  }
+
+  get runnerId(): string {
+    return this.#o.runnerId;
+  }
+
+  stats(): SagaEngineStats {
+    return { ...this.#stats };
+  }
+
+  #kick(): void {
+    this.#kicked = true;
+    this.#wake?.();
+  }
+
+  #notifyChanged(): void {
+    for (const f of [...this.#changed]) f();
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      try {
+        await this.#claim();
+      } catch (e) {
+        if (isTesseraError(e, 'STORE_CLOSED')) break;
+        this.#stats.errors++;
+        this.#o.onError(e);
+      }
+      if (this.#stopped) break;
+      if (!this.#kicked) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(done, this.#o.pollMs);
+          function done(): void {
+            clearTimeout(t);
+            resolve();
+          }
+          this.#wake = done;
+        });
+        this.#wake = null;
+      }
+      this.#kicked = false;
+    }
+  }
+
+  async #claim(): Promise<void> {
+    const free = this.#o.maxConcurrent - this.#active.size;
+    if (free <= 0) return;
+    const { db, clock, runnerId, leaseMs } = this.#o;
+    if (!(await anyRunnable(db, this.#filter, clock.now()))) return;
+    const rows = await db.transaction((tx) => claimRunnable(tx, db.dialect, { runnerId, now: clock.now(), leaseMs, limit: free, filter: this.#filter }));
+    this.#stats.claimed += rows.length;
+    for (const row of rows) {
+      const def = this.#o.defs.get(row.sagaType)!.get(row.version)!;
+      const run = new SagaRun(
+        {
+          store: this.#o.store,
+          def,
+          leaseMs,
+          lockRetryMs: this.#o.pollMs * 4,
+          clock,
+          random: this.#o.random,
+          wakeAt: (at) => this.#wakeAt(at),
+          onError: (e) => {
+            this.#stats.errors++;
+            this.#o.onError(e);
+          },
+          onFenced: () => void this.#stats.fencedWrites++,
+        },
+        row,
+      );
+      this.#active.set(row.sagaId, run);
+      // Claimed while stop() was under way: hand it straight back.
+      if (this.#stopped) run.halt();
+      void run.execute().finally(() => {
+        this.#active.delete(row.sagaId);
+        this.#notifyChanged();
+        this.#kick();
+      });
+    }
+    if (rows.length === free) this.#kick();
+  }
+
+  #wakeAt(at: number): void {
+    if (this.#stopped) return;
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      this.#kick();
+    }, Math.min(60_000, Math.max(0, at - this.#o.clock.now())));
+    t.unref();
+    this.#timers.add(t);
+  }
+
+  #assertOpen(): void {
+    if (this.#stopped) throw new StoreClosedError('saga engine');
+  }
+
+  async start(sagaName: string, sagaId: string, input: unknown): Promise<{ created: boolean }> {
+    this.#assertOpen();
+    if (typeof sagaName !== 'string') throw new InvalidArgumentError('sagaName', `${describe(sagaName)} is not a string`, 'Pass the name given to defineSaga().');
+    const def = this.#o.latest.get(sagaName);
+    if (def === undefined) throw new UnknownSagaError(sagaName);
+    const id = requireBoundedString(sagaId, 'sagaId', SAGA_ID_MAX_BYTES);
+    const json = encodeJson(input === undefined ? null : input, 'saga input');
+    const now = this.#o.clock.now();
+    const deadlineAt = def.deadlineMs === undefined ? null : now + def.deadlineMs;
+    const created = await insertSaga(this.#o.store, { sagaId: id, name: def.name, version: def.version, input: json, deadlineAt, now });
+    if (created) this.#kick();
+    return { created };
+  }
+
+  async get(sagaId: string): Promise<SagaInstance | null> {
+    this.#assertOpen();
+    const id = requireBoundedString(sagaId, 'sagaId', SAGA_ID_MAX_BYTES);
+    const row = await loadInstance(this.#o.db, id);
+    return row === null ? null : toSagaInstance(row, await loadSteps(this.#o.db, id));
+  }
+
+  async list(opts?: SagaListOptions): Promise<SagaInstance[]> {
+    this.#assertOpen();
+    const o = requireOptionsObject(opts, 'options') as SagaListOptions;
+    if (o.status !== undefined && !STATUSES.includes(o.status)) {
+      throw new InvalidArgumentError('status', `${describe(o.status)} is not a saga status`, `Pass one of ${STATUSES.join(', ')}.`);
+    }
+    const limit = o.limit === undefined ? 100 : requirePositiveInt(o.limit, 'limit');
+    const where = o.status === undefined ? '' : 'WHERE status = ?';
+    const params = o.status === undefined ? [limit] : [o.status, limit];
+    const rows = (await this.#o.db.query(`SELECT * FROM ${T_INSTANCES} ${where} ORDER BY created_at, saga_id LIMIT ?`, params)).map(decodeInstance);
+    if (rows.length === 0) return [];
+    const stepRows = await this.#o.db.query(`SELECT * FROM ${T_STEPS} WHERE saga_id IN (${rows.map(() => '?').join(', ')})`, rows.map((r) => r.sagaId));
+    const bySaga = new Map<string, StepRow[]>();
+    for (const r of stepRows) bySaga.set(String(r.saga_id), [...(bySaga.get(String(r.saga_id)) ?? []), decodeStep(r)]);
+    return rows.map((r) => toSagaInstance(r, bySaga.get(r.sagaId) ?? []));
+  }
+
+  async waitForTerminal(sagaId: string, opts?: { timeoutMs?: number }): Promise<SagaInstance> {
+    const o = requireOptionsObject(opts, 'options') as { timeoutMs?: number };
+    const timeoutMs = o.timeoutMs === undefined ? undefined : requirePositiveInt(o.timeoutMs, 'timeoutMs');
+    const started = Date.now();
+    for (;;) {
+      const s = await this.get(sagaId);
+      if (s === null) throw new SagaNotFoundError(sagaId);
+      if (isTerminalStatus(s.status)) return s;
+      const left = timeoutMs === undefined ? this.#o.pollMs : timeoutMs - (Date.now() - started);
+      if (left <= 0) throw new SagaTimeoutError(`Saga "${sagaId}" (status ${s.status})`, timeoutMs ?? 0, true);
+      const ac = new AbortController();
+      const done = (): void => ac.abort();
+      this.#changed.add(done);
+      await sleep(Math.min(left, this.#o.pollMs), ac.signal);
+      this.#changed.delete(done);
+    }
+  }
+
+  async signal(sagaId: string, name: string, payload: unknown, opts: { signalId: string }): Promise<void> {
+    this.#assertOpen();
+    const id = requireBoundedString(sagaId, 'sagaId', SAGA_ID_MAX_BYTES);
+    const signalName = requireBoundedString(name, 'signal name', 200);
+    const o = requireOptionsObject(opts, 'options') as { signalId?: unknown };
+    const signalId = requireBoundedString(o.signalId, 'signalId', 256);
+    const json = encodeJson(payload === undefined ? null : payload, 'signal payload');
+    await deliverSignal(this.#o.store, { sagaId: id, name: signalName, payload: json, signalId, now: this.#o.clock.now() });
+    this.#kick();
+  }
+
+  async cancel(sagaId: string): Promise<void> {
+    this.#assertOpen();
+    const id = requireBoundedString(sagaId, 'sagaId', SAGA_ID_MAX_BYTES);
+    const flagged = await requestCancel(this.#o.store, id, this.#o.clock.now());
+    if (flagged) this.#active.get(id)?.cancelRequested();
+    this.#kick();
+  }
+
+  async retryCompensation(sagaId: string): Promise<void> {
+    this.#assertOpen();
+    const id = requireBoundedString(sagaId, 'sagaId', SAGA_ID_MAX_BYTES);
+    await redriveCompensation(this.#o.store, id, this.#o.clock.now());
+    this.#kick();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#wake?.();
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    const runs = [...this.#active.values()];
+    for (const r of runs) r.halt();
+    await this.#loop;
+    // Each halted run releases its lease (fenced) before it settles.
+    while (this.#active.size > 0) await new Promise((r) => setTimeout(r, 5));
+    this.#notifyChanged();
+  }
+}

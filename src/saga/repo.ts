@@ -1,0 +1,181 @@
+import { FencingError } from '../storage/lease.js';
+import type { StoreTransaction } from '../eventstore/store.js';
+import type { SqlDialect, SqlExecutor, SqlValue } from '../storage/port.js';
+import { decodeInstance, decodeStep, type InstanceRow, type StepRow } from './rows.js';
+import { T_INSTANCES, T_LOCKS, T_SIGNALS, T_STEPS } from './schema.js';
+
+/** Statuses a runner works on. */
+export const ACTIVE_STATUSES = "('running','waiting','compensating','cancelling')";
+
+/** The columns a fenced transition may set. */
+export interface InstanceChanges {
+  status?: string;
+  next_step?: number;
+  undo_outcome?: string | null;
+  wake_at?: number | null;
+  timer_at?: number | null;
+  error?: string | null;
+  /** Release the lease (`lease_owner`, `lease_until` to NULL); the fence stays, the next claim moves it. */
+  release?: boolean;
+  lease_until?: number;
+}
+
+/** (saga type, versions) pairs an engine can run: claims only pick those. */
+export type RunnableFilter = ReadonlyMap<string, readonly number[]>;
+
+function filterSql(filter: RunnableFilter): { sql: string; params: SqlValue[] } {
+  const parts: string[] = [];
+  const params: SqlValue[] = [];
+  for (const [type, versions] of filter) {
+    parts.push(`(saga_type = ? AND def_version IN (${versions.map(() => '?').join(', ')}))`);
+    params.push(type, ...versions);
+  }
+  return { sql: parts.length === 0 ? '1 = 0' : `(${parts.join(' OR ')})`, params };
+}
+
+function runnable(filter: RunnableFilter, now: number): { sql: string; params: SqlValue[] } {
+  const f = filterSql(filter);
+  return {
+    sql: `status IN ${ACTIVE_STATUSES} AND (wake_at IS NULL OR wake_at <= ?) AND (lease_until IS NULL OR lease_until <= ?) AND ${f.sql}`,
+    params: [now, now, ...f.params],
+  };
+}
+
+/** True if some saga is claimable now (a cheap read, so idle pollers never take the write lock). */
+export async function anyRunnable(db: SqlExecutor, filter: RunnableFilter, now: number): Promise<boolean> {
+  const r = runnable(filter, now);
+  const rows = await db.query(`SELECT saga_id FROM ${T_INSTANCES} WHERE ${r.sql} LIMIT 1`, r.params);
+  return rows.length > 0;
+}
+
+/**
+ * Claims up to `limit` runnable sagas: a new lease and `fence + 1` each. On PostgreSQL the candidates are
+ * locked with `FOR UPDATE SKIP LOCKED` (concurrent claimers take different rows); on SQLite the caller's
+ * transaction holds the write lock (`BEGIN IMMEDIATE`). The outer WHERE repeats the condition, so a row that
+ * another claimer took between the sub-select and the update is left alone.
+ */
+export async function claimRunnable(
+  tx: SqlExecutor,
+  dialect: SqlDialect,
+  o: { runnerId: string; now: number; leaseMs: number; limit: number; filter: RunnableFilter },
+): Promise<InstanceRow[]> {
+  const r = runnable(o.filter, o.now);
+  const lock = dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
+  const rows = await tx.query(
+    `UPDATE ${T_INSTANCES} SET lease_owner = ?, lease_until = ?, fence = fence + 1, updated_at = ?
+     WHERE saga_id IN (SELECT saga_id FROM ${T_INSTANCES} WHERE ${r.sql} ORDER BY COALESCE(wake_at, 0), created_at LIMIT ?${lock})
+       AND ${r.sql}
+     RETURNING *`,
+    [o.runnerId, o.now + o.leaseMs, o.now, ...r.params, o.limit, ...r.params],
+  );
+  return rows.map(decodeInstance);
+}
+
+/**
+ * The fenced write every transition starts with: changes the instance only if `fence` is still current, and
+ * returns whether a cancel was requested meanwhile. Zero rows means another runner owns the saga now.
+ */
+export async function fencedUpdate(
+  tx: SqlExecutor,
+  sagaId: string,
+  fence: number,
+  now: number,
+  changes: InstanceChanges,
+): Promise<{ cancelRequested: boolean }> {
+  const sets = ['updated_at = ?'];
+  const params: SqlValue[] = [now];
+  for (const key of ['status', 'next_step', 'undo_outcome', 'wake_at', 'timer_at', 'error', 'lease_until'] as const) {
+    const v = changes[key];
+    if (v !== undefined) {
+      sets.push(`${key} = ?`);
+      params.push(v);
+    }
+  }
+  if (changes.release) sets.push('lease_owner = NULL', 'lease_until = NULL');
+  const rows = await tx.query<{ cancel_requested: unknown }>(
+    `UPDATE ${T_INSTANCES} SET ${sets.join(', ')} WHERE saga_id = ? AND fence = ? RETURNING cancel_requested`,
+    [...params, sagaId, fence],
+  );
+  if (rows.length === 0) throw new FencingError(`saga:${sagaId}`, BigInt(fence));
+  return { cancelRequested: Number(rows[0]!.cancel_requested) !== 0 };
+}
+
+/** Records a step attempt as started (attempts + 1). Call after {@link fencedUpdate} in the same transaction. */
+export async function startStep(
+  tx: SqlExecutor,
+  o: { sagaId: string; stepNo: number; phase: 'do' | 'undo'; name: string; fence: number; now: number },
+): Promise<StepRow> {
+  const rows = await tx.query(
+    `INSERT INTO ${T_STEPS} (saga_id, step_no, phase, name, state, attempts, fence, started_at)
+     VALUES (?, ?, ?, ?, 'started', 1, ?, ?)
+     ON CONFLICT (saga_id, step_no, phase) DO UPDATE SET state = 'started', attempts = ${T_STEPS}.attempts + 1,
+       fence = excluded.fence, started_at = excluded.started_at, ended_at = NULL, uncertain = 0
+     RETURNING *`,
+    [o.sagaId, o.stepNo, o.phase, o.name, o.fence, o.now],
+  );
+  return decodeStep(rows[0]!);
+}
+
+/** Records the result of a step attempt. */
+export async function finishStep(
+  tx: SqlExecutor,
+  o: { sagaId: string; stepNo: number; phase: 'do' | 'undo'; state: 'succeeded' | 'failed'; output?: string | null; error?: string | null; uncertain?: boolean; fence: number; now: number },
+): Promise<void> {
+  await tx.run(
+    `UPDATE ${T_STEPS} SET state = ?, output = ?, error = ?, uncertain = ?, fence = ?, ended_at = ? WHERE saga_id = ? AND step_no = ? AND phase = ?`,
+    [o.state, o.output ?? null, o.error ?? null, o.uncertain ? 1 : 0, o.fence, o.now, o.sagaId, o.stepNo, o.phase],
+  );
+}
+
+/** Removes a step row recorded as started whose attempt never began (the saga turned back first). */
+export async function deleteStep(tx: SqlExecutor, sagaId: string, stepNo: number, phase: 'do' | 'undo'): Promise<void> {
+  await tx.run(`DELETE FROM ${T_STEPS} WHERE saga_id = ? AND step_no = ? AND phase = ?`, [sagaId, stepNo, phase]);
+}
+
+/** One saga's instance row, or null. */
+export async function loadInstance(db: SqlExecutor, sagaId: string): Promise<InstanceRow | null> {
+  const rows = await db.query(`SELECT * FROM ${T_INSTANCES} WHERE saga_id = ?`, [sagaId]);
+  return rows[0] === undefined ? null : decodeInstance(rows[0]);
+}
+
+/** One saga's step rows. */
+export async function loadSteps(db: SqlExecutor, sagaId: string): Promise<StepRow[]> {
+  const rows = await db.query(`SELECT * FROM ${T_STEPS} WHERE saga_id = ? ORDER BY step_no, phase`, [sagaId]);
+  return rows.map(decodeStep);
+}
+
+/** The signal a waiting step consumes: the one it already took (after a crash), else the oldest unconsumed. */
+export async function findSignal(tx: SqlExecutor, sagaId: string, stepNo: number, name: string): Promise<{ signalId: string; payload: string | null } | null> {
+  const rows = await tx.query<{ signal_id: string; payload: string | null }>(
+    `SELECT signal_id, payload FROM ${T_SIGNALS} WHERE saga_id = ? AND name = ? AND (consumed_step IS NULL OR consumed_step = ?)
+     ORDER BY CASE WHEN consumed_step IS NULL THEN 1 ELSE 0 END, received_at, signal_id LIMIT 1`,
+    [sagaId, name, stepNo],
+  );
+  const r = rows[0];
+  return r === undefined ? null : { signalId: String(r.signal_id), payload: r.payload === null ? null : String(r.payload) };
+}
+
+/** Marks a signal consumed by a step (in the step-start transaction, so a crash cannot lose it). */
+export async function consumeSignal(tx: SqlExecutor, sagaId: string, signalId: string, stepNo: number): Promise<void> {
+  await tx.run(`UPDATE ${T_SIGNALS} SET consumed_step = ? WHERE saga_id = ? AND signal_id = ?`, [stepNo, sagaId, signalId]);
+}
+
+/**
+ * Takes the semantic locks of a saga; returns the resources held by other sagas (nothing is taken then).
+ * Runs inside a fenced transition, so a failure leaves no partial lock behind.
+ */
+export async function acquireLocks(tx: StoreTransaction, sagaId: string, resources: readonly string[], now: number): Promise<string[]> {
+  const busy: string[] = [];
+  for (const resource of resources) {
+    await tx.sql.run(`INSERT INTO ${T_LOCKS} (resource, saga_id, acquired_at) VALUES (?, ?, ?) ON CONFLICT (resource) DO NOTHING`, [resource, sagaId, now]);
+    const rows = await tx.sql.query<{ saga_id: string }>(`SELECT saga_id FROM ${T_LOCKS} WHERE resource = ?`, [resource]);
+    if (rows[0] !== undefined && String(rows[0].saga_id) !== sagaId) busy.push(resource);
+  }
+  if (busy.length > 0) await releaseLocks(tx.sql, sagaId);
+  return busy;
+}
+
+/** Releases every semantic lock a saga holds (in its terminal transition). */
+export async function releaseLocks(tx: SqlExecutor, sagaId: string): Promise<void> {
+  await tx.run(`DELETE FROM ${T_LOCKS} WHERE saga_id = ?`, [sagaId]);
+}

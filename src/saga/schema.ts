@@ -1,0 +1,83 @@
+import type { Migration } from '../storage/migrations.js';
+
+/** Where the saga tables record their applied migrations (separate from the event store's). */
+export const SAGA_MIGRATIONS_TABLE = 'tessera_saga_migrations';
+
+export const T_INSTANCES = 'tessera_saga_instances';
+export const T_STEPS = 'tessera_saga_steps';
+export const T_SIGNALS = 'tessera_saga_signals';
+export const T_LOCKS = 'tessera_saga_locks';
+
+/**
+ * The saga tables, same shape on SQLite and PostgreSQL (JSON kept as TEXT, times as epoch milliseconds).
+ *
+ * - `fence` moves on at every claim; every write of a runner carries `AND fence = ?`, so a runner that lost
+ *   its lease (paused, too slow) changes nothing.
+ * - `next_step` is the forward cursor while running, and the undo cursor (highest step left to undo) while
+ *   compensating or cancelling; `undo_outcome` is the terminal status the undo walk ends in.
+ * - `timer_at` is the current step's own timer (sleep end, signal timeout); `wake_at` is when the row may be
+ *   claimed again (backoff, timers, deadline).
+ * - The step primary key allows one row per step and phase: never two results, never a double undo.
+ *   `budget_from` is the attempt count at which the current retry budget began (retryCompensation resets it);
+ *   `uncertain` marks a failed attempt whose effect is unknown (timeout, cancel), which is then compensated.
+ */
+export const SAGA_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'saga tables',
+    sql: `
+CREATE TABLE ${T_INSTANCES} (
+  saga_id TEXT PRIMARY KEY,
+  saga_type TEXT NOT NULL,
+  def_version INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  input TEXT NOT NULL,
+  next_step INTEGER NOT NULL DEFAULT 0,
+  undo_outcome TEXT,
+  cancel_requested INTEGER NOT NULL DEFAULT 0,
+  wake_at BIGINT,
+  timer_at BIGINT,
+  deadline_at BIGINT,
+  lease_owner TEXT,
+  lease_until BIGINT,
+  fence BIGINT NOT NULL DEFAULT 0,
+  error TEXT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX tessera_saga_runnable ON ${T_INSTANCES} (status, wake_at);
+CREATE INDEX tessera_saga_created ON ${T_INSTANCES} (created_at, saga_id);
+CREATE TABLE ${T_STEPS} (
+  saga_id TEXT NOT NULL,
+  step_no INTEGER NOT NULL,
+  phase TEXT NOT NULL,
+  name TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  budget_from INTEGER NOT NULL DEFAULT 0,
+  uncertain INTEGER NOT NULL DEFAULT 0,
+  output TEXT,
+  error TEXT,
+  fence BIGINT NOT NULL,
+  started_at BIGINT NOT NULL,
+  ended_at BIGINT,
+  PRIMARY KEY (saga_id, step_no, phase)
+);
+CREATE TABLE ${T_SIGNALS} (
+  saga_id TEXT NOT NULL,
+  signal_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  payload TEXT,
+  received_at BIGINT NOT NULL,
+  consumed_step INTEGER,
+  PRIMARY KEY (saga_id, signal_id)
+);
+CREATE TABLE ${T_LOCKS} (
+  resource TEXT PRIMARY KEY,
+  saga_id TEXT NOT NULL,
+  acquired_at BIGINT NOT NULL
+);
+CREATE INDEX tessera_saga_locks_by_saga ON ${T_LOCKS} (saga_id);
+`,
+  },
+];
