@@ -18,6 +18,8 @@ export interface PgBackendConfig {
   hooks: readonly AppendHook[];
   readWaitMs: number;
   random: () => number;
+  /** Added to transaction ids when deriving positions (see `clock.ts`). */
+  xidOffset: bigint;
 }
 
 /**
@@ -36,7 +38,7 @@ export class PostgresEventStoreBackend implements EventStoreBackend {
     private readonly db: PostgresDatabase,
     private readonly config: PgBackendConfig,
   ) {
-    this.#sql = statements(config.schema);
+    this.#sql = statements(config.schema, config.xidOffset);
     this.#channel = notifyChannel(config.schema);
     this.#listener = new NotificationListener(db.clientConfig, this.#channel, this.#wake, config.random);
   }

@@ -7,6 +7,7 @@ import { type CommonStoreOptions, resolveAppendHooks, resolveCommonOptions } fro
 import { TesseraEventStore } from '../store.js';
 import type { EventStore } from '../types.js';
 import { PostgresEventStoreBackend } from './backend.js';
+import { syncLogClock } from './clock.js';
 import { eventStoreMigrations, migrationsTable, validateSchemaName } from './schema.js';
 
 /** Options of {@link openPostgresEventStore}. */
@@ -58,15 +59,17 @@ export async function openPostgresEventStore(options: PostgresEventStoreOptions)
   if (o.maxConnections !== undefined) driverOptions.maxConnections = o.maxConnections;
   if (o.connectTimeoutMs !== undefined) driverOptions.connectTimeoutMs = o.connectTimeoutMs;
   const db = new PostgresDatabase(driverOptions);
+  let xidOffset: bigint;
   try {
     await ensureSchema(db, schema);
     await runMigrations(db, migrationsTable(schema), eventStoreMigrations(schema));
+    xidOffset = await syncLogClock(db, schema);
     for (const hook of hooks) if (hook.setup) await db.transaction((tx) => hook.setup!(tx));
   } catch (e) {
     await db.close();
     throw e;
   }
-  const backend = new PostgresEventStoreBackend(db, { schema, hooks, readWaitMs, random: common.random });
+  const backend = new PostgresEventStoreBackend(db, { schema, hooks, readWaitMs, random: common.random, xidOffset });
   return new TesseraEventStore({ ...common, sql: db, backend });
 }
 

@@ -20,6 +20,8 @@ import type { PgStatements } from './schema.js';
  *   same statement (so the same snapshot) as the rows. Every transaction whose xid is below that xmin has
  *   finished, so the set of rows below the horizon is final: nothing can later commit below a position a
  *   reader has passed.
+ * - `xid` above is the transaction id plus a per-schema offset that is 0 unless the schema was restored
+ *   into another cluster (see `clock.ts`);
  * - crash safety: a reader can only have passed the position of a committed event, whose commit record
  *   (synchronous_commit=on) is durable; recovery never hands out an xid at or below it again.
  *

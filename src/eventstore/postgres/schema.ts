@@ -58,6 +58,12 @@ export function eventStoreMigrations(schema: string): Migration[] {
           state          jsonb   NOT NULL,
           PRIMARY KEY (stream_id, name)
         );
+        -- The log clock's offset added to transaction ids (see syncLogClock in clock.ts).
+        CREATE TABLE IF NOT EXISTS ${s}.log_clock (
+          id         boolean PRIMARY KEY DEFAULT true CHECK (id),
+          xid_offset bigint  NOT NULL
+        );
+        INSERT INTO ${s}.log_clock (id, xid_offset) VALUES (true, 0) ON CONFLICT DO NOTHING;
       `,
     },
   ];
@@ -77,8 +83,10 @@ const COLUMNS =
   'global_position, event_id, stream_id, stream_version, event_type, data, metadata, schema_version, recorded_at';
 
 /** Every statement of the engine for one schema; values are always bound parameters. */
-export function statements(schema: string) {
+export function statements(schema: string, xidOffset = 0n) {
   const s = `"${schema}"`;
+  // A bigint from our own clock table, never user input: safe to write into the SQL text.
+  const off = BigInt.asIntN(64, xidOffset).toString();
   return {
     /**
      * A transaction-scoped lock on one stream (keyed by a 64-bit hash of schema and stream id). An advisory
@@ -93,7 +101,7 @@ export function statements(schema: string) {
     streamHead: `SELECT x.xid, coalesce(
         (SELECT max(e.global_position) + 1 FROM ${s}.events e WHERE e.global_position >= x.xid << 16 AND e.global_position < (x.xid + 1) << 16),
         x.xid << 16) AS next_position, h.stream_version AS version, h.global_position AS last_position
-      FROM (SELECT pg_current_xact_id()::text::bigint AS xid) x
+      FROM (SELECT pg_current_xact_id()::text::bigint + ${off} AS xid) x
       LEFT JOIN LATERAL (SELECT stream_version, global_position FROM ${s}.events WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1) h ON true`,
     byEventIds: `SELECT global_position, event_id, stream_id, stream_version, event_type, data
       FROM ${s}.events WHERE event_id = ANY(?::text[])`,
@@ -115,7 +123,7 @@ export function statements(schema: string) {
      */
     readAll: (withTypes: boolean) => `
       WITH h AS MATERIALIZED (
-        SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16) AS horizon,
+        SELECT ((pg_snapshot_xmin(pg_current_snapshot())::text::bigint + ${off}) << 16) AS horizon,
                (SELECT max(global_position) FROM ${s}.events) AS newest
       )
       SELECT h.horizon, h.newest, e.* FROM h LEFT JOIN LATERAL (
