@@ -27,7 +27,24 @@ const poisonArb: fc.Arbitrary<Poison> = fc.constantFrom<Poison>(
   { name: 'U+0000 in a key', value: { 'k\u0000': 1 } },
   { name: 'undefined in an array', value: [1, undefined] },
   { name: 'invalid Date', value: new Date(Number.NaN) },
+  { name: 'Map', value: new Map([['a', 1]]) },
+  { name: 'Set', value: new Set([1]) },
+  { name: 'Uint8Array', value: new Uint8Array([1, 2]) },
+  { name: 'class instance', value: new (class Point { x = 1; })() },
+  { name: 'symbol key', value: { [Symbol('k')]: 1 } },
+  { name: 'lone high surrogate', value: 'a\ud800' },
+  { name: 'lone low surrogate in a key', value: { ['\udc00k']: 1 } },
 );
+
+/** Any sequence of UTF-16 code units, lone surrogates and U+0000 included. */
+const utf16Arb = fc.string({
+  unit: fc.oneof(
+    fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+    fc.constantFrom('\u0000', '\ud83d', '\ude00', '\ud83d\ude00', 'a'),
+  ),
+  maxLength: 8,
+});
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Buries `poison` at a random depth inside arrays and objects next to ordinary JSON siblings. */
 const poisonedArb = fc
@@ -63,6 +80,18 @@ describe('encodeJson (event data and metadata validation)', () => {
         expect((thrown as InvalidArgumentError).argument).toBe('data');
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('accepts a string (as value or key) exactly when it has no U+0000 and no lone surrogate, and then keeps it', () => {
+    fc.assert(
+      fc.property(utf16Arb, fc.boolean(), (str, asKey) => {
+        const value = asKey ? { [str]: 1 } : [str];
+        const acceptable = !str.includes('\u0000') && !LONE_SURROGATE.test(str);
+        if (acceptable) expect(JSON.parse(encodeJson(value, 'data'))).toEqual(value);
+        else expect(() => encodeJson(value, 'data')).toThrow(InvalidArgumentError);
+      }),
+      { numRuns: 1_000 },
     );
   });
 
