@@ -137,9 +137,11 @@ try {
 
   heading('Next');
   const db = process.env.TESSERA_DB ? ` --db ${dbPath}` : '';
-  console.log(`npx tessera read ${cart}${db}      the cart's events`);
-  console.log(`npx tessera stats${db}             counts, size and the biggest streams`);
-  console.log(`npx tessera tail${db}              follow new events live (run npm start in another terminal)`);
+  console.log(keyValues([
+    [`npx tessera read ${cart}${db}`, "the cart's events"],
+    [`npx tessera stats${db}`, 'counts, size and the biggest streams'],
+    [`npx tessera tail${db}`, 'follow new events live (run npm start in another terminal)'],
+  ]));
 } finally {
   await store.close();
 }

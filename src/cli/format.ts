@@ -14,12 +14,26 @@ import type { RecordedEvent } from '../eventstore/types.js';
 
 export type Align = 'left' | 'right';
 
-/** JSON on one line; bigints become strings so no precision is lost in any JSON reader. */
+/**
+ * JSON on one line; bigints become strings so no precision is lost in any JSON reader.
+ *
+ * @example
+ * ```ts
+ * jsonLine({ position: 12n }); // '{"position":"12"}'
+ * ```
+ */
 export function jsonLine(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
-/** The JSON shape of an event in `--json` output. */
+/**
+ * The JSON shape of an event in `--json` output.
+ *
+ * @example
+ * ```ts
+ * await writeLine(jsonLine(eventToJson(event)));
+ * ```
+ */
 export function eventToJson(e: RecordedEvent): Record<string, unknown> {
   const out: Record<string, unknown> = {
     globalPosition: e.globalPosition.toString(),
@@ -35,19 +49,40 @@ export function eventToJson(e: RecordedEvent): Record<string, unknown> {
   return out;
 }
 
-/** Shortens `s` to `width` characters, marking the cut with an ellipsis. */
+/**
+ * Shortens `s` to `width` characters, marking the cut with an ellipsis.
+ *
+ * @example
+ * ```ts
+ * truncate('abcdef', 4); // 'abc…'
+ * ```
+ */
 export function truncate(s: string, width: number): string {
   if (s.length <= width) return s;
   return width <= 1 ? s.slice(0, width) : `${s.slice(0, width - 1)}…`;
 }
 
-/** Pads (or truncates) one cell to exactly `width` characters. */
+/**
+ * Pads (or truncates) one cell to exactly `width` characters.
+ *
+ * @example
+ * ```ts
+ * cell('42', 5, 'right'); // '   42'
+ * ```
+ */
 export function cell(s: string, width: number, align: Align = 'left'): string {
   const t = truncate(s, width);
   return align === 'right' ? t.padStart(width) : t.padEnd(width);
 }
 
-/** An aligned table with a header row and a rule under it; column widths fit the content. */
+/**
+ * An aligned table with a header row and a rule under it; column widths fit the content.
+ *
+ * @example
+ * ```ts
+ * console.log(table(['stream', 'events'], [['cart-1', '3']], ['left', 'right']));
+ * ```
+ */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[], align: readonly Align[] = []): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
@@ -55,7 +90,14 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-/** `key   value` lines with the values aligned. */
+/**
+ * `key   value` lines with the values aligned.
+ *
+ * @example
+ * ```ts
+ * console.log(keyValues([['events', '3'], ['last position', '17']]));
+ * ```
+ */
 export function keyValues(pairs: readonly (readonly [string, string])[]): string {
   const width = Math.max(0, ...pairs.map(([k]) => k.length));
   return pairs.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
@@ -69,6 +111,13 @@ const CAPS = [20, 32, 10, 28, 24] as const;
 /**
  * Renders events as table rows with fixed column widths, so a long read can print page by page and a
  * live `tail` can print event by event and still line up.
+ *
+ * @example
+ * ```ts
+ * const t = EventTable.fit(page, 120);
+ * console.log(t.header());
+ * for (const e of page) console.log(t.row(e));
+ * ```
  */
 export class EventTable {
   private constructor(
@@ -118,7 +167,14 @@ function eventCells(e: RecordedEvent): string[] {
   ];
 }
 
-/** `1536` → `1.5 KiB`. */
+/**
+ * `1536` → `1.5 KiB`.
+ *
+ * @example
+ * ```ts
+ * formatBytes(1536); // '1.5 KiB'
+ * ```
+ */
 export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = n;

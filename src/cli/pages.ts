@@ -2,12 +2,12 @@ import { storeDatabase } from '../eventstore/store.js';
 import type { EventStore, RecordedEvent } from '../eventstore/types.js';
 
 /**
- * Reads a stream or the global log page by page (flat memory, whatever the size), forward or backward,
- * optionally filtered by type and limited to `max` matching events.
+ * What to read: a stream or the global log, page by page (flat memory, whatever the size), forward or
+ * backward, optionally filtered by type and limited to `max` matching events.
  *
  * @example
  * ```ts
- * for await (const page of readPages(store, { streamId: 'cart-1', backward: true, max: 10 })) print(page);
+ * const q: PageQuery = { types: ['ItemAdded'], from: 100n, max: 20 };
  * ```
  */
 export interface PageQuery {
@@ -23,7 +23,14 @@ export interface PageQuery {
 
 const PAGE = 500;
 
-/** Pages of matching events, in the requested order; stops after `max` events. */
+/**
+ * Pages of matching events, in the requested order; stops after `max` events.
+ *
+ * @example
+ * ```ts
+ * for await (const page of readPages(store, { streamId: 'cart-1', backward: true, max: 10 })) print(page);
+ * ```
+ */
 export async function* readPages(store: EventStore, q: PageQuery): AsyncGenerator<RecordedEvent[]> {
   let remaining = q.max ?? Number.POSITIVE_INFINITY;
   const source = q.streamId !== undefined ? streamPages(store, q.streamId, q) : q.backward ? globalBackwardPages(store, q) : globalForwardPages(store, q);

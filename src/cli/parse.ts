@@ -17,7 +17,14 @@ import { describe } from '../support/validate.js';
 
 const DIGITS = /^\d+$/;
 
-/** Parses JSON text, explaining where it is broken. */
+/**
+ * Parses JSON text, explaining where it is broken.
+ *
+ * @example
+ * ```ts
+ * parseJson('{"qty":1}', 'data'); // { qty: 1 }
+ * ```
+ */
 export function parseJson(text: string, argument: string): unknown {
   try {
     return JSON.parse(text) as unknown;
@@ -28,7 +35,14 @@ export function parseJson(text: string, argument: string): unknown {
   }
 }
 
-/** Parses a JSON object (metadata must be an object, not an array or a scalar). */
+/**
+ * Parses a JSON object (metadata must be an object, not an array or a scalar).
+ *
+ * @example
+ * ```ts
+ * parseJsonObject('{"userId":"u-1"}', '--metadata');
+ * ```
+ */
 export function parseJsonObject(text: string, argument: string): Record<string, unknown> {
   const value = parseJson(text, argument);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -37,14 +51,29 @@ export function parseJsonObject(text: string, argument: string): Record<string, 
   return value as Record<string, unknown>;
 }
 
-/** `n`, `any`, `no_stream` or `stream_exists`. */
+/**
+ * `n`, `any`, `no_stream` or `stream_exists`.
+ *
+ * @example
+ * ```ts
+ * parseExpectedVersion('no_stream'); // 'no_stream'
+ * parseExpectedVersion('3');         // 3n
+ * ```
+ */
 export function parseExpectedVersion(text: string): ExpectedVersion {
   if (text === 'any' || text === 'no_stream' || text === 'stream_exists') return text;
   if (DIGITS.test(text)) return BigInt(text);
   throw new InvalidArgumentError('--expected-version', `${describe(text)} is not a version`, 'Use a whole number ≥ 0 (0 means no stream yet), any, no_stream or stream_exists.');
 }
 
-/** A whole number ≥ 0 as a bigint (a stream version or a global position). */
+/**
+ * A whole number ≥ 0 as a bigint (a stream version or a global position).
+ *
+ * @example
+ * ```ts
+ * parseBigIntArg('100', '--from'); // 100n
+ * ```
+ */
 export function parseBigIntArg(text: string, argument: string): bigint {
   if (!DIGITS.test(text)) {
     throw new InvalidArgumentError(argument, `${describe(text)} is not a whole number`, `Pass ${argument} as a whole number ≥ 0, e.g. ${argument} 1.`);
@@ -52,7 +81,14 @@ export function parseBigIntArg(text: string, argument: string): bigint {
   return BigInt(text);
 }
 
-/** A whole number ≥ 1 that fits in a JS number. */
+/**
+ * A whole number ≥ 1 that fits in a JS number.
+ *
+ * @example
+ * ```ts
+ * parsePositiveInt('10', '--max'); // 10
+ * ```
+ */
 export function parsePositiveInt(text: string, argument: string): number {
   const n = DIGITS.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(n) || n < 1) {
@@ -61,7 +97,14 @@ export function parsePositiveInt(text: string, argument: string): number {
   return n;
 }
 
-/** A comma-separated list of event types. */
+/**
+ * A comma-separated list of event types.
+ *
+ * @example
+ * ```ts
+ * parseTypes('ItemAdded, ItemRemoved'); // ['ItemAdded', 'ItemRemoved']
+ * ```
+ */
 export function parseTypes(text: string): string[] {
   const types = text.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
   if (types.length === 0) {

@@ -18,15 +18,36 @@ import { formatUsageError } from './report.js';
  * @module
  */
 
-/** A module that adds one command to the program. */
+/**
+ * A module that adds one command to the program.
+ *
+ * @example
+ * ```ts
+ * export const myCommand: CliCommand = { register: (program) => void program.command('hello').action(() => console.log('hi')) };
+ * ```
+ */
 export interface CliCommand {
   register(program: Command): void;
 }
 
-/** Every command of the CLI, in the order `--help` lists them. */
+/**
+ * Every command of the CLI, in the order `--help` lists them.
+ *
+ * @example
+ * ```ts
+ * for (const command of COMMANDS) command.register(program);
+ * ```
+ */
 export const COMMANDS: readonly CliCommand[] = [append, read, tail, stats];
 
-/** The root program with global options (`--db`, `--json`) and every command registered. */
+/**
+ * The root program with global options (`--db`, `--json`) and every command registered.
+ *
+ * @example
+ * ```ts
+ * await buildProgram().parseAsync(['node', 'tessera', 'read', 'cart-1', '--json']);
+ * ```
+ */
 export function buildProgram(options: { json?: boolean } = {}): Command {
   const program = new Command('tessera')
     .description('Tessera event store: append, read, follow and inspect events in a SQLite file.')

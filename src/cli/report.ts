@@ -14,19 +14,36 @@ import { jsonLine } from './format.js';
  * @module
  */
 
+/** Exit codes of the CLI (`process.exitCode = EXIT_USER_ERROR`). */
 export const EXIT_OK = 0;
+/** Bad input, a version conflict, an id conflict: the caller can fix the call. */
 export const EXIT_USER_ERROR = 1;
+/** The database failed, or something unexpected happened. */
 export const EXIT_STORAGE_ERROR = 2;
 
 const STORAGE_CODES = new Set(['STORAGE_ERROR', 'INDETERMINATE_COMMIT', 'STORE_CLOSED']);
 
-/** 1 for errors the caller can fix, 2 for storage and unexpected failures. */
+/**
+ * 1 for errors the caller can fix, 2 for storage and unexpected failures.
+ *
+ * @example
+ * ```ts
+ * exitCodeFor(new ConcurrencyError('cart-1', 1n, 2n)); // 1
+ * ```
+ */
 export function exitCodeFor(e: unknown): number {
   if (isTesseraError(e)) return STORAGE_CODES.has(e.code) ? EXIT_STORAGE_ERROR : EXIT_USER_ERROR;
   return EXIT_STORAGE_ERROR;
 }
 
-/** The error as text (`error: …` / `hint: …`) or as one JSON line, newline-terminated. */
+/**
+ * The error as text (`error: …` / `hint: …`) or as one JSON line, newline-terminated.
+ *
+ * @example
+ * ```ts
+ * process.stderr.write(formatError(err, false)); // 'error: …\nhint: …\n'
+ * ```
+ */
 export function formatError(e: unknown, json: boolean): string {
   if (json) return `${jsonLine({ error: errorToJson(e) })}\n`;
   if (isTesseraError(e)) return `error: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`;
@@ -47,7 +64,14 @@ function errorToJson(e: unknown): Record<string, unknown> {
   return out;
 }
 
-/** A usage error reported by commander (unknown option, missing argument), in the same two shapes. */
+/**
+ * A usage error reported by commander (unknown option, missing argument), in the same two shapes.
+ *
+ * @example
+ * ```ts
+ * formatUsageError("error: unknown option '--x'", false);
+ * ```
+ */
 export function formatUsageError(message: string, json: boolean): string {
   const text = message.replace(/^error:\s*/, '').trimEnd();
   if (json) return `${jsonLine({ error: { name: 'UsageError', code: 'USAGE', message: text, hint: 'Run tessera --help.' } })}\n`;

@@ -31,7 +31,14 @@ export function register(program: Command): void {
     });
 }
 
-/** What `stats` reports. */
+/**
+ * What `stats` reports.
+ *
+ * @example
+ * ```ts
+ * const s: StoreStats = await collectStats(storeDatabase(store), path, 10);
+ * ```
+ */
 export interface StoreStats {
   path: string;
   events: number;
@@ -45,7 +52,14 @@ export interface StoreStats {
   topTypes: Array<{ type: string; events: number }>;
 }
 
-/** Queries the events table of a store's database. */
+/**
+ * Queries the events table of a store's database.
+ *
+ * @example
+ * ```ts
+ * const s = await collectStats(storeDatabase(store), '/data/tessera.db', 10);
+ * ```
+ */
 export async function collectStats(db: SqlDriver, path: string, top: number): Promise<StoreStats> {
   const [totals] = await db.query<{ events: number; streams: number; last: number | null; first_at: number | null; last_at: number | null }>(
     `SELECT count(*) AS events, count(DISTINCT stream_id) AS streams, max(global_position) AS last,
@@ -78,7 +92,14 @@ function sizeOf(file: string): number {
   return existsSync(file) ? statSync(file).size : 0;
 }
 
-/** The stats as aligned text. */
+/**
+ * The stats as aligned text.
+ *
+ * @example
+ * ```ts
+ * console.log(renderStats(await collectStats(db, path, 10)));
+ * ```
+ */
 export function renderStats(s: StoreStats): string {
   const summary = keyValues([
     ['database', s.path],

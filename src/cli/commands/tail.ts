@@ -47,7 +47,14 @@ export function register(program: Command): void {
     });
 }
 
-/** The position of the newest event, or 0n for an empty log. */
+/**
+ * The position of the newest event, or 0n for an empty log.
+ *
+ * @example
+ * ```ts
+ * const start = (await lastPosition(store)) + 1n;
+ * ```
+ */
 export async function lastPosition(store: EventStore): Promise<bigint> {
   const [row] = await storeDatabase(store).query<{ p: number | bigint | null }>('SELECT max(global_position) AS p FROM tessera_events');
   return row?.p == null ? 0n : BigInt(row.p);
