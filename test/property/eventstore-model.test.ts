@@ -42,7 +42,7 @@ describe('SQLite event store against a model (fast-check commands)', () => {
           tmp.remove();
         }
       }),
-      { numRuns: SOAK ? 2_000 : 200 },
+      { numRuns: SOAK ? 2_000 : 120 },
     );
     // Outcomes counted over all runs, shrinking included: every kind must have been exercised.
     console.log('[eventstore-model]', JSON.stringify({ runs: run, storedEvents, predicted: stats }));

@@ -46,7 +46,7 @@ describe('SQLite event store: writers killed with SIGKILL mid-run', () => {
       const victim = async (slot: string): Promise<void> => {
         for (let round = 0; round < KILLS_PER_VICTIM && !stopped; round++) {
           const inc = start(`${slot}-r${round}`, DURATION_MS * 4); // outlives its kill
-          await inc.child.waitForLine((l) => l === 'ready', 30_000);
+          await inc.child.waitForLine((l) => l === 'ready', 60_000);
           // A random moment once appends are flowing: usually mid-transaction or between commit and log.
           await sleep(200 + Math.floor(Math.random() * (DURATION_MS / KILLS_PER_VICTIM - 200)));
           const exit = await inc.child.kill9();
