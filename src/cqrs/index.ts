@@ -22,3 +22,4 @@ export { projectionStatus, type ProjectionStatus } from './status.js';
 export { requestRebuild, retryProjection, skipProjection } from './admin.js';
 export { projectionSpec, type ProjectionSpecThen } from './projection-spec.js';
 export type { SpecEvent } from './decider-spec.js';
+export { RebuildWatch, type RebuildProgress } from './rebuild-watch.js';
