@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AppendRequest } from '../../src/eventstore/backend.js';
 import { appendInTransaction } from '../../src/eventstore/postgres/append.js';
-import { notifyChannel, statements } from '../../src/eventstore/postgres/schema.js';
+import { statements } from '../../src/eventstore/postgres/schema.js';
 import { type EventStore, openPostgresEventStore, type RecordedEvent } from '../../src/index.js';
 import { openPostgres, type PostgresDatabase } from '../../src/storage/index.js';
 import { dropSchemas, freshSchemaName, TEST_PG_URL } from '../support/pg-schema.js';
@@ -24,7 +24,7 @@ function heldAppend(db: PostgresDatabase, schema: string, req: AppendRequest, ou
   let inserted!: () => void;
   const started = new Promise<void>((r) => (inserted = r));
   const done = db.transaction(async (tx) => {
-    const applied = await appendInTransaction(tx, statements(schema), req, [], notifyChannel(schema), schema);
+    const applied = await appendInTransaction(tx, statements(schema), req, [], schema);
     inserted();
     if ((await outcome) === 'abort') throw new Error('aborted on purpose');
     return applied.result;

@@ -26,15 +26,14 @@ export interface PgApplied {
  * 2. read the stream's head in a new statement, so in READ COMMITTED it sees the previous holder's commit;
  * 3. idempotent ids: events already stored with these ids make this a retry (same content) or a conflict;
  * 4. the expected-version check against the head;
- * 5. one INSERT … SELECT FROM unnest(…) for the batch at this transaction's next positions, with a
- *    pg_notify that is delivered only if the transaction commits; then the append hooks.
+ * 5. one INSERT … SELECT FROM unnest(…) for the batch at this transaction's next positions; then the
+ *    append hooks. (The NOTIFY that wakes other processes is sent after COMMIT, see `NotifySender`.)
  */
 export async function appendInTransaction(
   tx: SqlExecutor,
   sql: PgStatements,
   req: AppendRequest,
   hooks: readonly AppendHook[],
-  channel: string,
   schema: string,
 ): Promise<PgApplied> {
   await tx.query(sql.lockStream, [`${schema}:${req.streamId}`]);
@@ -92,7 +91,6 @@ export async function appendInTransaction(
     pgTextArray(req.events.map((e) => e.data)),
     pgTextArray(req.events.map((e) => e.metadata)),
     `{${req.events.map((e) => e.schemaVersion).join(',')}}`,
-    channel,
   ]);
   const applied: PgApplied = { result: { nextExpectedVersion: next, lastGlobalPosition: ins!.last }, firstPosition: ins!.first };
   if (hooks.length > 0) {

@@ -4,7 +4,7 @@ import { describePgError } from '../../storage/postgres-errors.js';
 import type { AppendRequest, BackendTransaction, EventStoreBackend, SnapshotRecord, StoredEvent } from '../backend.js';
 import type { AppendHook, AppendResult } from '../types.js';
 import { appendInTransaction, pgTextArray } from './append.js';
-import { NotificationListener, WakeSignal } from './listener.js';
+import { NotificationListener, NotifySender, WakeSignal } from './listener.js';
 import { readAllBelowHorizon, type EventRow, toStoredEvent } from './read.js';
 import { notifyChannel, type PgStatements, statements } from './schema.js';
 
@@ -32,6 +32,7 @@ export class PostgresEventStoreBackend implements EventStoreBackend {
   readonly #channel: string;
   readonly #wake = new WakeSignal();
   readonly #listener: NotificationListener;
+  readonly #notifier: NotifySender;
   readonly #abort = new AbortController();
 
   constructor(
@@ -41,13 +42,14 @@ export class PostgresEventStoreBackend implements EventStoreBackend {
     this.#sql = statements(config.schema, config.xidOffset);
     this.#channel = notifyChannel(config.schema);
     this.#listener = new NotificationListener(db.clientConfig, this.#channel, this.#wake, config.random);
+    this.#notifier = new NotifySender(db, this.#sql.notify, this.#channel);
   }
 
   async append(request: AppendRequest): Promise<AppendResult> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const applied = await this.db.transaction((tx) => appendInTransaction(tx, this.#sql, request, this.config.hooks, this.#channel, this.config.schema));
-        if (applied.firstPosition !== null) this.#wake.notify();
+        const applied = await this.db.transaction((tx) => appendInTransaction(tx, this.#sql, request, this.config.hooks, this.config.schema));
+        if (applied.firstPosition !== null) this.#committed();
         return applied.result;
       } catch (e) {
         await this.#rethrowUnlessIdRace(e, request, attempt);
@@ -65,7 +67,7 @@ export class PostgresEventStoreBackend implements EventStoreBackend {
           for (let attempt = 1; ; attempt++) {
             await sql.exec('SAVEPOINT tessera_append');
             try {
-              const applied = await appendInTransaction(sql, this.#sql, request, this.config.hooks, this.#channel, this.config.schema);
+              const applied = await appendInTransaction(sql, this.#sql, request, this.config.hooks, this.config.schema);
               await sql.exec('RELEASE SAVEPOINT tessera_append');
               appended ||= applied.firstPosition !== null;
               return applied.result;
@@ -78,8 +80,14 @@ export class PostgresEventStoreBackend implements EventStoreBackend {
         },
       }),
     );
-    if (appended) this.#wake.notify();
+    if (appended) this.#committed();
     return result;
+  }
+
+  /** Wakes this process's subscriptions now and other processes' through NOTIFY. */
+  #committed(): void {
+    this.#wake.notify();
+    this.#notifier.send();
   }
 
   /** Turns unique violations into the contract's errors; returns (to retry) only for a lost race on an event id. */
@@ -139,6 +147,7 @@ export class PostgresEventStoreBackend implements EventStoreBackend {
     this.#abort.abort();
     this.#wake.notify();
     await this.#listener.close();
+    await this.#notifier.drain();
     await this.db.close();
   }
 }

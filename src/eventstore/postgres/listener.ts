@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { quoteIdent } from '../../storage/postgres.js';
+import { type PostgresDatabase, quoteIdent } from '../../storage/postgres.js';
 import { backoffDelay } from '../../support/backoff.js';
 
 /** A wake-up signal for subscriptions: resolved on every local commit or server notification. */
@@ -104,5 +104,47 @@ export class NotificationListener {
       void this.#connect();
     }, delay);
     this.#timer.unref();
+  }
+}
+
+/**
+ * Sends the store's NOTIFY after appends commit, coalesced: at most one in flight, and one more if appends
+ * committed meanwhile. Not inside the append's transaction on purpose: a transaction that has queued a
+ * NOTIFY takes a cluster-wide lock at COMMIT and keeps it through the commit's WAL flush, which serializes
+ * every notifying writer, so writers to different streams would queue behind each other (measured here:
+ * 16 concurrent writers dropped from ~2,700 to ~830 commits/s). A NOTIFY-only statement has no WAL to flush,
+ * so it holds that lock only briefly. If the process dies between COMMIT and NOTIFY, other processes'
+ * subscriptions still find the events on their next poll.
+ */
+export class NotifySender {
+  #inFlight: Promise<void> | null = null;
+  #again = false;
+
+  constructor(
+    private readonly db: PostgresDatabase,
+    private readonly sql: string,
+    private readonly channel: string,
+  ) {}
+
+  send(): void {
+    if (this.#inFlight) {
+      this.#again = true;
+      return;
+    }
+    this.#inFlight = this.#loop().finally(() => (this.#inFlight = null));
+  }
+
+  /** Resolves once no notification is being sent. */
+  async drain(): Promise<void> {
+    while (this.#inFlight) await this.#inFlight;
+  }
+
+  async #loop(): Promise<void> {
+    do {
+      this.#again = false;
+      if (this.db.closed) return;
+      // A failure only delays other processes until their next poll.
+      await this.db.query(this.sql, [this.channel, '']).catch(() => undefined);
+    } while (this.#again);
   }
 }

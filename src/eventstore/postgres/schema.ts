@@ -110,8 +110,9 @@ export function statements(schema: string, xidOffset = 0n) {
         SELECT ?::bigint + (e.ord - 1), e.id, ?, ? + e.ord, e.type, e.data::jsonb, e.meta::jsonb, e.sv, ?::timestamptz
         FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::int[]) WITH ORDINALITY AS e(id, type, data, meta, sv, ord)
         RETURNING global_position
-      ), n AS (SELECT pg_notify(?, '') AS sent)
-      SELECT (SELECT min(global_position) FROM ins) AS first, (SELECT max(global_position) FROM ins) AS last FROM n`,
+      )
+      SELECT min(global_position) AS first, max(global_position) AS last FROM ins`,
+    notify: 'SELECT pg_notify(?, ?)',
     readByIds: `SELECT ${COLUMNS} FROM ${s}.events WHERE event_id = ANY(?::text[])`,
     maxStreamVersion: `SELECT coalesce(max(stream_version), 0) AS version FROM ${s}.events WHERE stream_id = ?`,
     streamVersion: `SELECT stream_version AS version FROM ${s}.events WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1`,
