@@ -104,6 +104,7 @@ export class SagaRun {
     } catch (e) {
       if (isTesseraError(e, 'LEASE_FENCED')) {
         this.#lost = true;
+        this.#env.onFenced();
         this.halt();
       }
     }

@@ -8,6 +8,12 @@ import { tempDir } from '../support/tmp.js';
 /** One database for one test: open as many stores on it as the test needs (several engines share it). */
 export interface SagaDb {
   open(options?: CommonStoreOptions): Promise<EventStore>;
+  /**
+   * A store for a second engine "elsewhere". On PostgreSQL a new pool; on SQLite the same store: two
+   * connections of one process would block each other's event loop on the file lock (busy_timeout is a
+   * synchronous wait), so in-process engines share the connection, and other processes get their own.
+   */
+  another(first: EventStore): Promise<EventStore>;
   cleanup(): Promise<void>;
 }
 
@@ -24,6 +30,7 @@ export const ADAPTERS: Array<{ name: string; make(): SagaDb }> = [
           opened.push(s);
           return s;
         },
+        another: async (first) => first,
         cleanup: async () => {
           await Promise.all(opened.map((s) => s.close()));
           tmp.remove();
@@ -39,6 +46,11 @@ export const ADAPTERS: Array<{ name: string; make(): SagaDb }> = [
       return {
         open: async (o = {}) => {
           const s = await openPostgresEventStore({ ...o, connectionString: TEST_PG_URL, schema, maxConnections: 5 });
+          opened.push(s);
+          return s;
+        },
+        another: async () => {
+          const s = await openPostgresEventStore({ connectionString: TEST_PG_URL, schema, maxConnections: 5 });
           opened.push(s);
           return s;
         },
