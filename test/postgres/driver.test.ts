@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket, connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IndeterminateCommitError, InvalidArgumentError, isTesseraError, openPostgresEventStore, StorageError, StoreClosedError } from '../../src/index.js';
 import { numberPlaceholders } from '../../src/storage/postgres-placeholders.js';
@@ -148,14 +149,14 @@ async function closedPort(): Promise<number> {
 }
 
 /** A TCP proxy to PostgreSQL that drops the connection instead of forwarding a simple-protocol COMMIT. */
-async function commitCuttingProxy(target: number): Promise<{ port: number; close(): Promise<void> }> {
+async function commitCuttingProxy(target: number, armed = true): Promise<{ port: number; arm(): void; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(target, '127.0.0.1');
     sockets.add(client).add(upstream);
     client.on('data', (chunk) => {
       // 'Q' message whose text is COMMIT: cut both sides, so the server rolls the transaction back.
-      if (chunk[0] === 0x51 && chunk.subarray(5).toString('utf8').startsWith('COMMIT')) {
+      if (armed && chunk[0] === 0x51 && chunk.subarray(5).toString('utf8').startsWith('COMMIT')) {
         client.destroy();
         upstream.destroy();
         return;
@@ -171,12 +172,57 @@ async function commitCuttingProxy(target: number): Promise<{ port: number; close
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     port: (server.address() as AddressInfo).port,
+    arm: () => void (armed = true),
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise((r) => server.close(r));
     },
   };
 }
+
+describe('openPostgresEventStore with a caller-owned pool', () => {
+  it('parses int8 as BigInt without touching the pool, and leaves the pool open on close', async () => {
+    const schema = freshSchemaName('pool');
+    schemas.push(schema);
+    const pool = new pg.Pool({ connectionString: TEST_PG_URL, max: 3 });
+    try {
+      const store = await openPostgresEventStore({ pool, schema });
+      const r = await store.appendToStream('p', [{ type: 'A', data: { x: 1 } }]);
+      expect(typeof r.lastGlobalPosition).toBe('bigint');
+      expect((await store.readAll())[0]!.globalPosition).toBe(r.lastGlobalPosition);
+      await store.close();
+      // The pool still works, and its own int8 parsing is unchanged (strings, pg's default).
+      const { rows } = await pool.query('SELECT 1::int8 AS one');
+      expect(rows[0].one).toBe('1');
+    } finally {
+      await pool.end();
+    }
+  });
+});
+
+describe('event store appends whose COMMIT outcome is unknown', () => {
+  it('fail with IndeterminateCommitError, and a retry with the same ids stores the events once', async () => {
+    const schema = freshSchemaName('indet');
+    schemas.push(schema);
+    const proxy = await commitCuttingProxy(5432, false);
+    const healthy = await openPostgresEventStore({ connectionString: TEST_PG_URL, schema });
+    const cut = await openPostgresEventStore({ connectionString: `postgres://postgres@127.0.0.1:${proxy.port}/test`, schema, connectTimeoutMs: 2_000 });
+    try {
+      const events = [{ id: 'indet-1', type: 'A', data: { n: 1 } }, { id: 'indet-2', type: 'A', data: { n: 2 } }];
+      proxy.arm();
+      const err = await cut.appendToStream('i', events).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(IndeterminateCommitError);
+      const first = await healthy.appendToStream('i', events);
+      const again = await healthy.appendToStream('i', events);
+      expect(again).toEqual(first);
+      expect((await healthy.readStream('i')).map((e) => e.id)).toEqual(['indet-1', 'indet-2']);
+    } finally {
+      await cut.close();
+      await healthy.close();
+      await proxy.close();
+    }
+  });
+});
 
 describe('PostgresDatabase transactions', () => {
   it('refuses to report success for a transaction that an earlier caught error aborted', async () => {
