@@ -2,8 +2,7 @@ import { EventOutOfOrderError, InvalidArgumentError } from '../errors.js';
 import type { RecordedEvent } from '../eventstore/types.js';
 import { runMigrations } from '../storage/migrations.js';
 import type { SqlDriver, SqlExecutor } from '../storage/port.js';
-import { sleep } from '../support/clock.js';
-import { requireOptionsObject, requirePositiveInt } from '../support/validate.js';
+import { requireOptionsObject } from '../support/validate.js';
 import { validateName } from './subjects.js';
 import type { BusHandler, BusMessage } from './types.js';
 import { requireRecordedEvent } from './validate-event.js';
@@ -118,27 +117,20 @@ export class Inbox {
   }
 
   /**
-   * A bus handler that applies each message through the inbox. An early message (its predecessor is still
-   * with another member of the group) is retried here for up to `orderWaitMs` (default 10 s), then fails
-   * with {@link EventOutOfOrderError} so the bus redelivers it later.
+   * A bus handler that applies each message through the inbox. A duplicate is acknowledged without running
+   * `effect`; an early message (its stream's previous event is still with another member of the group)
+   * fails with a retryable {@link EventOutOfOrderError}, which the NATS adapter retries locally without a
+   * redelivery (see `orderWaitMs` of subscribe).
    */
-  handler(effect: (message: BusMessage, tx: SqlExecutor) => Promise<void>, options: { orderWaitMs?: number } = {}): BusHandler {
+  handler(effect: (message: BusMessage, tx: SqlExecutor) => Promise<void>): BusHandler {
     if (typeof effect !== 'function') {
       throw new InvalidArgumentError('effect', 'is not a function', 'Pass inbox.handler(async (message, tx) => { … }).');
     }
-    const o = requireOptionsObject(options, 'options') as { orderWaitMs?: number };
-    const waitMs = o.orderWaitMs === undefined ? 10_000 : requirePositiveInt(o.orderWaitMs, 'orderWaitMs');
     return async (message) => {
-      const deadline = Date.now() + waitMs;
-      for (let pause = 2; ; pause = Math.min(pause * 2, 100)) {
-        const outcome = await this.apply(message.event, (tx) => effect(message, tx));
-        if (outcome !== 'early') return;
-        if (Date.now() >= deadline) {
-          const last = await this.appliedVersion(message.event.streamId);
-          throw new EventOutOfOrderError(this.consumer, message.event.streamId, last + 1n, message.event.streamVersion);
-        }
-        await sleep(pause);
-      }
+      const outcome = await this.apply(message.event, (tx) => effect(message, tx));
+      if (outcome !== 'early') return;
+      const last = await this.appliedVersion(message.event.streamId);
+      throw new EventOutOfOrderError(this.consumer, message.event.streamId, last + 1n, message.event.streamVersion);
     };
   }
 

@@ -14,6 +14,7 @@ export interface ResolvedSubscribe {
   backoff: RedeliveryBackoff;
   ackWaitMs: number;
   concurrency: number;
+  orderWaitMs: number;
 }
 
 export const DEFAULT_MAX_DELIVER = 5;
@@ -46,6 +47,7 @@ export function resolveSubscribe(prefix: string, options: unknown, defaultConcur
     backoff,
     ackWaitMs: o.ackWaitMs === undefined ? 30_000 : requirePositiveInt(o.ackWaitMs, 'ackWaitMs'),
     concurrency: o.concurrency === undefined ? defaultConcurrency : requirePositiveInt(o.concurrency, 'concurrency'),
+    orderWaitMs: o.orderWaitMs === undefined ? 60_000 : requirePositiveInt(o.orderWaitMs, 'orderWaitMs'),
   };
 }
 

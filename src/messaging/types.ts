@@ -52,6 +52,11 @@ export interface BusSubscribeOptions {
   backoff?: RedeliveryBackoff;
   /** How long the bus waits for an ack before redelivering (default 30 s; extended while the handler runs). */
   ackWaitMs?: number;
+  /**
+   * How long a message whose handler throws a retryable `EVENT_OUT_OF_ORDER` error (see {@link Inbox}) is
+   * retried locally, without using up a delivery, before it is nacked (NATS adapter; default 60 s).
+   */
+  orderWaitMs?: number;
   /** Messages this subscription handles at once; messages of one stream are still handled one at a time, in order (default 16 on NATS, 1 in-process). */
   concurrency?: number;
 }

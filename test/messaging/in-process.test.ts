@@ -139,13 +139,13 @@ describe('Inbox', () => {
     expect(await inbox.appliedVersion('acct-1')).toBe(2n);
   });
 
-  it('as a bus handler: redeliveries are applied once; an early event waits, then fails with a retryable typed error', async () => {
+  it('as a bus handler: redeliveries are applied once; an early event fails with a retryable typed error', async () => {
     const { all } = await storeWith([['acct-1', 'Dep'], ['acct-1', 'Dep']]);
     const db = openSqlite();
     cleanup.push(() => db.close());
     await db.exec('CREATE TABLE effects (event_id TEXT NOT NULL)');
     const inbox = await openInbox(db, { consumer: 'ledger' });
-    const handler = inbox.handler(async (m, tx) => void (await tx.run('INSERT INTO effects VALUES (?)', [m.event.id])), { orderWaitMs: 30 });
+    const handler = inbox.handler(async (m, tx) => void (await tx.run('INSERT INTO effects VALUES (?)', [m.event.id])));
     const msg = (e: RecordedEvent, n = 1): BusMessage => ({ event: e, subject: 's', correlationId: e.id, causationId: e.id, deliveryCount: n, sequence: 1 });
     const early = await Promise.resolve(handler(msg(all[1]!))).then(() => null, (e: unknown) => e);
     expect(isTesseraError(early, 'EVENT_OUT_OF_ORDER') && early.retryable).toBe(true);

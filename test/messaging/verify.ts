@@ -61,3 +61,48 @@ export async function readAllEvents(read: (from: bigint) => Promise<RecordedEven
     from = last.globalPosition + 1n;
   }
 }
+
+/** A snapshot of the pipeline for a failure message: checkpoint, JetStream state, children's output. */
+export async function diagnose(
+  url: string,
+  streamName: string,
+  dbPath: string,
+  effectsPath: string,
+  children: Array<{ name: string; lines: string[]; stderr(): string; hasExited: boolean }>,
+): Promise<string> {
+  const out: string[] = [`applied=${await appliedCount(effectsPath)}`];
+  const db = openSqlite({ path: dbPath, readonly: true });
+  try {
+    out.push(`checkpoints=${JSON.stringify(await db.query('SELECT name, position FROM tessera_relay_checkpoints'), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
+    out.push(`lastPosition=${JSON.stringify((await db.query<{ p: number }>('SELECT max(global_position) AS p FROM tessera_events'))[0]?.p)}`);
+  } finally {
+    await db.close();
+  }
+  try {
+    const { connect } = await import('nats');
+    const nc = await connect({ servers: url, timeout: 2_000 });
+    const jsm = await nc.jetstreamManager();
+    const si = await jsm.streams.info(streamName);
+    out.push(`stream=${JSON.stringify(si.state)}`);
+    for await (const ci of jsm.consumers.list(streamName)) {
+      out.push(`consumer ${ci.name}: pending=${ci.num_pending} ackPending=${ci.num_ack_pending} redelivered=${ci.num_redelivered} waiting=${ci.num_waiting} delivered=${JSON.stringify(ci.delivered)} ackFloor=${JSON.stringify(ci.ack_floor)}`);
+    }
+    await nc.close();
+  } catch (e) {
+    out.push(`nats: ${String(e)}`);
+  }
+  for (const c of children) out.push(`${c.name} exited=${c.hasExited} stdout=${JSON.stringify(c.lines.slice(-8))} stderr=${c.stderr().slice(-800)}`);
+  return out.join('\n');
+}
+
+/** Deliveries and redeliveries JetStream counted for a consumer (redeliveries were absorbed by the inbox). */
+export async function consumerStats(url: string, streamName: string, consumer: string): Promise<Record<string, number>> {
+  const { connect } = await import('nats');
+  const nc = await connect({ servers: url, timeout: 2_000 });
+  try {
+    const ci = await (await nc.jetstreamManager()).consumers.info(streamName, consumer);
+    return { deliveries: ci.delivered.consumer_seq, streamMessages: ci.delivered.stream_seq, redelivered: ci.num_redelivered, ackPending: ci.num_ack_pending };
+  } finally {
+    await nc.close();
+  }
+}

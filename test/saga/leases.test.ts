@@ -21,7 +21,7 @@ describe.each(ADAPTERS)('saga leases and recovery on $name', (adapter) => {
         },
       })),
     });
-    const engines = [];
+    const engines: Array<Awaited<ReturnType<ReturnType<typeof fx>["engine"]>>> = [];
     for (let k = 0; k < 3; k++) {
       const store = k === 0 ? fx().store : await fx().db.another(fx().store);
       engines.push(await fx().engine({ store, sagas: [saga], runnerId: `r${k}`, maxConcurrent: 4 }));

@@ -1,7 +1,8 @@
 import type { ConsumerMessages, JetStreamClient, JsMsg } from 'nats';
+import { isTesseraError } from '../../errors.js';
 import { backoffDelay } from '../../support/backoff.js';
 import { sleep } from '../../support/clock.js';
-import { decodePayload, toBusMessage } from '../envelope.js';
+import { decodePayload, HEADERS, toBusMessage } from '../envelope.js';
 import { errorText, type ResolvedSubscribe } from '../options.js';
 import { isDeadLetterSubject } from '../subjects.js';
 import type { BusSubscription } from '../types.js';
@@ -18,20 +19,37 @@ export interface WorkerContext {
   onError(e: unknown): void;
 }
 
+interface Held {
+  m: JsMsg;
+  key: string;
+  version: bigint;
+  heartbeat: NodeJS.Timeout;
+  /** When the handler first said "too early" (its stream's previous event is not applied yet). */
+  earlySince: number | undefined;
+  earlyTries: number;
+  notBefore: number;
+}
+
+/** Messages held locally (waiting for their turn) before the pull loop pauses. */
+const MAX_HELD = 2_000;
+
 /**
- * One member of a durable pull consumer. Pulls with `consume()`, handles up to `concurrency` messages at
- * once but messages of one event stream one at a time in arrival order, keeps the ack deadline alive while
- * a handler runs (`working()`), acks on success, naks with backoff on failure, and on the last allowed
- * delivery dead-letters the message and terminates it. If the pull loop breaks (server restart), it is
- * started again.
+ * One member of a durable pull consumer. Pulls with `consume()` and holds what it receives, keeping each
+ * message's ack deadline alive (`working()`) while it waits or runs. Runs up to `concurrency` handlers at
+ * once, but one per event stream, lowest stream version first. Acks on success; on failure naks with
+ * backoff, or on the last allowed delivery dead-letters and terminates the message. A handler that throws
+ * a retryable `EVENT_OUT_OF_ORDER` error (the inbox saw the stream's previous event is still with another
+ * member) is retried here, without a redelivery, so waiting for order never uses up deliveries.
  */
 export class ConsumerWorker implements BusSubscription {
   readonly consumer: string;
   readonly done: Promise<void>;
   #stopped = false;
   #messages: ConsumerMessages | undefined;
-  readonly #inFlight = new Set<Promise<void>>();
-  readonly #streamTails = new Map<string, Promise<void>>();
+  readonly #queues = new Map<string, Held[]>();
+  readonly #running = new Set<string>();
+  #held = 0;
+  #idle: (() => void) | undefined;
   readonly #wake = new AbortController();
 
   constructor(
@@ -55,12 +73,13 @@ export class ConsumerWorker implements BusSubscription {
     while (!this.#stopped) {
       try {
         const consumer = await this.ctx.js.consumers.get(this.ctx.stream, this.config.consumer);
-        this.#messages = await consumer.consume({ max_messages: Math.max(2 * this.config.concurrency, 10) });
+        // A short `expires` also shortens the client's back-off after a server restart.
+        this.#messages = await consumer.consume({ max_messages: Math.max(2 * this.config.concurrency, 16), expires: 5_000 });
         if (this.#stopped) this.#messages.stop();
         failures = 0;
         for await (const m of this.#messages) {
-          await this.#slot();
-          this.#start(m);
+          this.#receive(m);
+          while (this.#held >= MAX_HELD && !this.#stopped) await new Promise<void>((r) => (this.#idle = r));
           if (this.#stopped) break;
         }
       } catch (e) {
@@ -70,57 +89,99 @@ export class ConsumerWorker implements BusSubscription {
       if (!this.#stopped) await sleep(backoffDelay({ initialDelayMs: 100, maxDelayMs: 2_000 }, ++failures, this.ctx.random), this.#wake.signal);
     }
     this.#messages?.stop();
-    await Promise.all([...this.#inFlight]);
+    // Let running handlers finish; hand waiting messages back at once so other members take them.
+    while (this.#running.size > 0) await new Promise<void>((r) => (this.#idle = r));
+    for (const q of this.#queues.values()) for (const h of q) this.#release(h, () => h.m.nak());
+    this.#queues.clear();
   }
 
-  async #slot(): Promise<void> {
-    while (this.#inFlight.size >= this.config.concurrency) await Promise.race(this.#inFlight);
-  }
-
-  #start(m: JsMsg): void {
-    const key = m.headers?.get('Tessera-Stream-Id') ?? '';
-    const previous = this.#streamTails.get(key) ?? Promise.resolve();
-    const task = previous.then(() => this.#handle(m));
-    const tail = task.catch(() => undefined);
-    this.#streamTails.set(key, tail);
-    const tracked = tail.finally(() => {
-      this.#inFlight.delete(tracked);
-      if (this.#streamTails.get(key) === tail) this.#streamTails.delete(key);
-    });
-    this.#inFlight.add(tracked);
-  }
-
-  async #handle(m: JsMsg): Promise<void> {
+  #receive(m: JsMsg): void {
     if (isDeadLetterSubject(this.ctx.prefix, m.subject)) return m.ack();
+    const key = decodeURIComponent(m.headers?.get(HEADERS.streamId) ?? '');
+    const version = parseVersion(m.headers?.get(HEADERS.streamVersion));
+    const heartbeat = setInterval(() => m.working(), Math.max(200, Math.floor(this.config.ackWaitMs / 3)));
+    this.#held++;
+    this.#enqueue({ m, key, version, heartbeat, earlySince: undefined, earlyTries: 0, notBefore: 0 });
+    this.#pump();
+  }
+
+  #enqueue(h: Held): void {
+    const q = this.#queues.get(h.key) ?? [];
+    let i = q.length;
+    while (i > 0 && q[i - 1]!.version > h.version) i--;
+    q.splice(i, 0, h);
+    this.#queues.set(h.key, q);
+  }
+
+  #pump(): void {
+    if (this.#stopped) return;
+    const now = Date.now();
+    for (const [key, q] of this.#queues) {
+      if (this.#running.size >= this.config.concurrency) return;
+      const head = q[0];
+      if (head === undefined || this.#running.has(key) || head.notBefore > now) continue;
+      q.shift();
+      if (q.length === 0) this.#queues.delete(key);
+      this.#running.add(key);
+      void this.#handle(head).finally(() => {
+        this.#running.delete(key);
+        this.#idle?.();
+        this.#pump();
+      });
+    }
+  }
+
+  #release(h: Held, settle: () => void): void {
+    clearInterval(h.heartbeat);
+    this.#held--;
+    settle();
+    this.#idle?.();
+  }
+
+  async #handle(h: Held): Promise<void> {
+    const { m } = h;
     const deliveries = m.info.redeliveryCount;
     let event;
     try {
       event = decodePayload(m.data);
     } catch (e) {
-      await this.#giveUp(m, deliveries, errorText(e));
-      return;
+      return this.#giveUp(h, deliveries, errorText(e));
     }
-    // Keep the ack deadline from passing while a slow handler runs.
-    const heartbeat = setInterval(() => m.working(), Math.max(200, Math.floor(this.config.ackWaitMs / 3)));
     try {
       await this.config.handler(toBusMessage(event, m.subject, deliveries, m.seq));
-      m.ack();
+      this.#release(h, () => m.ack());
     } catch (e) {
-      if (deliveries >= this.config.maxDeliver) await this.#giveUp(m, deliveries, errorText(e));
-      else m.nak(backoffDelay(this.config.backoff, deliveries, this.ctx.random));
-    } finally {
-      clearInterval(heartbeat);
+      if (isTesseraError(e, 'EVENT_OUT_OF_ORDER') && !this.#stopped) {
+        h.earlySince ??= Date.now();
+        if (Date.now() - h.earlySince < this.config.orderWaitMs) {
+          const delay = Math.min(250, 5 * 2 ** Math.min(h.earlyTries++, 6));
+          h.notBefore = Date.now() + delay;
+          this.#enqueue(h);
+          setTimeout(() => this.#pump(), delay + 1);
+          return;
+        }
+      }
+      if (deliveries >= this.config.maxDeliver) return this.#giveUp(h, deliveries, errorText(e));
+      this.#release(h, () => m.nak(backoffDelay(this.config.backoff, deliveries, this.ctx.random)));
     }
   }
 
-  async #giveUp(m: JsMsg, deliveries: number, error: string): Promise<void> {
+  async #giveUp(h: Held, deliveries: number, error: string): Promise<void> {
     try {
-      await this.ctx.deadLetter(this.config.consumer, m, deliveries, error);
-      m.term();
+      await this.ctx.deadLetter(this.config.consumer, h.m, deliveries, error);
+      this.#release(h, () => h.m.term());
     } catch (e) {
       // Not dead-lettered: let the bus redeliver (or raise its max-deliveries advisory) rather than lose it.
       this.ctx.onError(e);
-      m.nak(this.config.backoff.maxDelayMs);
+      this.#release(h, () => h.m.nak(this.config.backoff.maxDelayMs));
     }
+  }
+}
+
+function parseVersion(header: string | undefined): bigint {
+  try {
+    return BigInt(header || '0');
+  } catch {
+    return 0n;
   }
 }
