@@ -27,6 +27,7 @@ export function rowSpecs(pgUnavailable: string | undefined): RowSpec[] {
     emmettSqliteRow('shared'),
     rawSqliteRow('FULL'),
     rawSqliteRow('NORMAL'),
+    rawSqliteRow('FULL', true),
     tesseraPgRow(pgUnavailable),
     emmettPgRow(pgUnavailable),
     rawPgRow(pgUnavailable),

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { v7 as uuidv7 } from 'uuid';
 import { openSqliteEventStore } from '../../src/index.js';
 import { EVENT_TYPE, eventData, tempFile } from '../payload.js';
 import type { RowSpec, Target } from '../types.js';
@@ -36,25 +37,32 @@ export function tesseraSqliteRow(durability: 'FULL' | 'NORMAL'): RowSpec {
  * (stream, version) key with an autoincrement global position, and commits. Same WAL journal and
  * `synchronous` setting as the Tessera row it is compared with. A read fetches the rows and parses the JSON.
  */
-export function rawSqliteRow(durability: 'FULL' | 'NORMAL'): RowSpec {
+export function rawSqliteRow(durability: 'FULL' | 'NORMAL', eventIds = false): RowSpec {
   return {
-    id: `raw-sqlite-${durability.toLowerCase()}`,
-    label: `raw better-sqlite3 (${durability})`,
+    id: `raw-sqlite-${durability.toLowerCase()}${eventIds ? '-ids' : ''}`,
+    label: eventIds ? `raw better-sqlite3 + unique event id (${durability})` : `raw better-sqlite3 (${durability})`,
     engine: 'sqlite',
     kind: 'raw',
     durability,
-    skip: durability === 'NORMAL' ? ['d'] : [],
+    skip: durability === 'NORMAL' || eventIds ? ['d'] : [],
     open: async (): Promise<Target> => {
       const file = tempFile('raw.db');
-      const db = openRawSqlite(file.path, durability);
+      const db = openRawSqlite(file.path, durability, eventIds);
       const version = db.prepare('SELECT max(stream_version) AS v FROM events WHERE stream_id = ?').pluck();
-      const insert = db.prepare('INSERT INTO events (stream_id, stream_version, type, data) VALUES (?, ?, ?, ?)');
+      const insert = db.prepare(
+        eventIds
+          ? 'INSERT INTO events (event_id, stream_id, stream_version, type, data) VALUES (?, ?, ?, ?, ?)'
+          : 'INSERT INTO events (stream_id, stream_version, type, data) VALUES (?, ?, ?, ?)',
+      );
+      const insertEvent = eventIds
+        ? (s: string, v: number, data: string | undefined) => insert.run(uuidv7(), s, v, EVENT_TYPE, data)
+        : (s: string, v: number, data: string | undefined) => insert.run(s, v, EVENT_TYPE, data);
       const readStream = db.prepare('SELECT global_position, stream_version, type, data FROM events WHERE stream_id = ? ORDER BY stream_version');
       const append = db
         .transaction((streamId: string, expected: number | null, datas: string[]) => {
           const current = (version.get(streamId) as number | null) ?? 0;
           if (expected !== null && current !== expected) throw new Error(`version conflict on ${streamId}`);
-          for (let i = 0; i < datas.length; i++) insert.run(streamId, current + i + 1, EVENT_TYPE, datas[i]);
+          for (let i = 0; i < datas.length; i++) insertEvent(streamId, current + i + 1, datas[i]);
         })
         .immediate;
       return {
@@ -76,13 +84,17 @@ export function rawSqliteRow(durability: 'FULL' | 'NORMAL'): RowSpec {
   };
 }
 
-/** A raw database with the same keys as Tessera's events table. */
-export function openRawSqlite(path: string, durability: 'FULL' | 'NORMAL'): Database.Database {
+/**
+ * A raw database with the keys every event store needs: a unique (stream, version) and an autoincrement
+ * global position. `eventIds` adds what Tessera's contract adds on top (idempotent appends): a generated
+ * UUIDv7 per event under a unique index, which shows the floor that extra key sets.
+ */
+export function openRawSqlite(path: string, durability: 'FULL' | 'NORMAL', eventIds = false): Database.Database {
   const db = new Database(path, { timeout: 5000 });
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${durability}`);
   db.exec(`CREATE TABLE IF NOT EXISTS events (
-    global_position INTEGER PRIMARY KEY AUTOINCREMENT,
+    global_position INTEGER PRIMARY KEY AUTOINCREMENT,${eventIds ? '\n    event_id TEXT NOT NULL UNIQUE,' : ''}
     stream_id TEXT NOT NULL, stream_version INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL,
     UNIQUE (stream_id, stream_version))`);
   return db;

@@ -19,12 +19,13 @@ describe('bench harness (smoke sizes)', () => {
       'emmett-sqlite-shared',
       'raw-sqlite-full',
       'raw-sqlite-normal',
+      'raw-sqlite-full-ids',
       'tessera-pg',
       'emmett-pg',
       'raw-pg',
     ];
     for (const id of ['a', 'b', 'c', 'e']) expect(result.workloads.find((w) => w.id === id)!.rows.map((r) => r.row)).toEqual(appendRows);
-    expect(result.workloads.find((w) => w.id === 'd')!.rows.map((r) => r.row)).toEqual(appendRows.filter((r) => !r.endsWith('normal')));
+    expect(result.workloads.find((w) => w.id === 'd')!.rows.map((r) => r.row)).toEqual(appendRows.filter((r) => !r.endsWith('normal') && !r.endsWith('ids')));
     expect(result.workloads.find((w) => w.id === 'f')!.rows.map((r) => r.row)).toEqual([
       'tessera-sqlite-full',
       'raw-sqlite-full',
