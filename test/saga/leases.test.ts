@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { defineSaga, storeDatabase, type StepContext } from '../../src/index.js';
+import { defineSaga, sagaStreamId, storeDatabase, type StepContext } from '../../src/index.js';
 import { killAllChildren, spawnTsx } from '../support/processes.js';
 import { ADAPTERS, gate, useSagaFixture } from './harness.js';
 
@@ -73,6 +73,8 @@ describe.each(ADAPTERS)('saga leases and recovery on $name', (adapter) => {
     expect(after).toEqual(done); // the old runner's result was refused: nothing changed
     const rows = await storeDatabase(fx().store).query<{ lease_owner: string | null }>('SELECT lease_owner FROM tessera_saga_instances');
     expect(rows).toEqual([{ lease_owner: null }]);
+    const types = (await fx().store.readStream(sagaStreamId('f1'))).map((e) => e.type);
+    expect(types).toEqual(['SagaStarted', 'SagaCompleted']);
   });
 
   it('recovers after kill -9 of a runner mid-step: the step re-runs with the same key and attempts counts both', async () => {
