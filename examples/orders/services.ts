@@ -1,0 +1,100 @@
+import { NonRetryableError, runMigrations, type SqlDriver } from '../../src/index.js';
+
+/** One line of an order. */
+export interface OrderItem {
+  sku: string;
+  qty: number;
+}
+
+/** What the order saga gets as input. */
+export interface Order {
+  orderId: string;
+  items: OrderItem[];
+  payment: { card: string; amount: number };
+  address?: string;
+}
+
+/**
+ * The three services of the seed's OrderSaga (inventory, payment, shipping), kept as tables in the event
+ * store's own database so the example runs with zero servers. Every call is idempotent per order id, and every
+ * undo is a no-op when its action never took effect — what a saga step and its compensation need.
+ *
+ * @example
+ * ```ts
+ * const services = await openOrderServices(storeDatabase(store));
+ * await services.inventory.restock('apple', 10);
+ * ```
+ */
+export async function openOrderServices(db: SqlDriver) {
+  await runMigrations(db, 'orders_example_migrations', [
+    {
+      version: 1,
+      name: 'order services',
+      sql: `
+CREATE TABLE orders_stock (sku TEXT PRIMARY KEY, available INTEGER NOT NULL);
+CREATE TABLE orders_reservations (order_id TEXT NOT NULL, sku TEXT NOT NULL, qty INTEGER NOT NULL, released INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (order_id, sku));
+CREATE TABLE orders_payments (order_id TEXT PRIMARY KEY, amount INTEGER NOT NULL, refunded INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE orders_shipments (order_id TEXT PRIMARY KEY, address TEXT NOT NULL);`,
+    },
+  ]);
+
+  const inventory = {
+    async restock(sku: string, qty: number): Promise<void> {
+      await db.run('INSERT INTO orders_stock (sku, available) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE SET available = orders_stock.available + excluded.available', [sku, qty]);
+    },
+    async available(sku: string): Promise<number> {
+      const rows = await db.query<{ available: unknown }>('SELECT available FROM orders_stock WHERE sku = ?', [sku]);
+      return Number(rows[0]?.available ?? 0);
+    },
+    /** Reserves every item or none; a second call for the same order changes nothing. */
+    async reserve(orderId: string, items: OrderItem[]): Promise<void> {
+      await db.transaction(async (tx) => {
+        const done = await tx.query('SELECT 1 AS x FROM orders_reservations WHERE order_id = ?', [orderId]);
+        if (done.length > 0) return;
+        for (const item of items) {
+          const r = await tx.run('UPDATE orders_stock SET available = available - ? WHERE sku = ? AND available >= ?', [item.qty, item.sku, item.qty]);
+          if (r.changes === 0) throw new NonRetryableError(`out of stock: ${item.sku}`);
+          await tx.run('INSERT INTO orders_reservations (order_id, sku, qty) VALUES (?, ?, ?)', [orderId, item.sku, item.qty]);
+        }
+      });
+    },
+    /** Puts reserved stock back once; a no-op if nothing was reserved. */
+    async release(orderId: string): Promise<void> {
+      await db.transaction(async (tx) => {
+        const rows = await tx.query<{ sku: string; qty: unknown }>('SELECT sku, qty FROM orders_reservations WHERE order_id = ? AND released = 0', [orderId]);
+        for (const r of rows) await tx.run('UPDATE orders_stock SET available = available + ? WHERE sku = ?', [Number(r.qty), r.sku]);
+        await tx.run('UPDATE orders_reservations SET released = 1 WHERE order_id = ?', [orderId]);
+      });
+    },
+  };
+
+  const payment = {
+    async charge(orderId: string, p: Order['payment']): Promise<void> {
+      if (p.card === 'declined') throw new NonRetryableError('card declined');
+      await db.run('INSERT INTO orders_payments (order_id, amount) VALUES (?, ?) ON CONFLICT (order_id) DO NOTHING', [orderId, p.amount]);
+    },
+    async refund(orderId: string): Promise<void> {
+      await db.run('UPDATE orders_payments SET refunded = 1 WHERE order_id = ?', [orderId]);
+    },
+    async find(orderId: string): Promise<{ amount: number; refunded: boolean } | null> {
+      const rows = await db.query<{ amount: unknown; refunded: unknown }>('SELECT amount, refunded FROM orders_payments WHERE order_id = ?', [orderId]);
+      return rows[0] === undefined ? null : { amount: Number(rows[0].amount), refunded: Number(rows[0].refunded) === 1 };
+    },
+  };
+
+  const shipping = {
+    async createShipment(order: Order): Promise<void> {
+      if (!order.address) throw new NonRetryableError('no shipping address');
+      await db.run('INSERT INTO orders_shipments (order_id, address) VALUES (?, ?) ON CONFLICT (order_id) DO NOTHING', [order.orderId, order.address]);
+    },
+    async count(orderId: string): Promise<number> {
+      const rows = await db.query<{ n: unknown }>('SELECT count(*) AS n FROM orders_shipments WHERE order_id = ?', [orderId]);
+      return Number(rows[0]?.n ?? 0);
+    },
+  };
+
+  return { inventory, payment, shipping };
+}
+
+/** The services {@link openOrderServices} returns. */
+export type OrderServices = Awaited<ReturnType<typeof openOrderServices>>;
