@@ -47,11 +47,11 @@ describe.each(['commit', 'abort'] as const)('gap-safe global log: an older trans
     schemas.push(schema);
     let store: EventStore | undefined;
     const db = openPostgres({ connectionString: TEST_PG_URL });
+    let release: (how: 'commit' | 'abort') => void = () => undefined;
     try {
       store = await openPostgresEventStore({ connectionString: TEST_PG_URL, schema, readWaitMs: 200 });
       const seen: RecordedEvent[] = [];
       const sub = store.subscribeToAll({ pollIntervalMs: 20, handler: (e) => void seen.push(e) });
-      let release!: (how: 'commit' | 'abort') => void;
       const tx1 = heldAppend(db, schema, request('held', 'tx1-event'), new Promise((r) => (release = r)));
       await tx1.started;
 
@@ -83,6 +83,7 @@ describe.each(['commit', 'abort'] as const)('gap-safe global log: an older trans
       await sub.stop();
       expect(seen).toEqual(all);
     } finally {
+      release('abort'); // a failed assertion must not leave tx1 open (close would wait for it)
       await store?.close();
       await db.close();
     }
