@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import * as append from './commands/append.js';
+import * as bus from './commands/bus.js';
 import * as read from './commands/read.js';
 import * as stats from './commands/stats.js';
 import * as tail from './commands/tail.js';
@@ -38,7 +39,7 @@ export interface CliCommand {
  * for (const command of COMMANDS) command.register(program);
  * ```
  */
-export const COMMANDS: readonly CliCommand[] = [append, read, tail, stats];
+export const COMMANDS: readonly CliCommand[] = [append, read, tail, stats, bus];
 
 /**
  * The root program with global options (`--db`, `--json`) and every command registered.
