@@ -91,6 +91,17 @@ export class Inbox {
     if (typeof effect !== 'function') {
       throw new InvalidArgumentError('effect', 'is not a function', 'Pass apply(event, async (tx) => { … }).');
     }
+    try {
+      return await this.#applyOnce(e, effect);
+    } catch (error) {
+      // Another member applied the same event concurrently: our transaction lost on the primary key and
+      // rolled back (effect included). That is a duplicate, not a failure.
+      if (await this.has(e.id).catch(() => false)) return 'duplicate';
+      throw error;
+    }
+  }
+
+  #applyOnce(e: RecordedEvent, effect: (tx: SqlExecutor) => Promise<void>): Promise<InboxOutcome> {
     return this.db.transaction(async (tx) => {
       const seen = await tx.query('SELECT 1 AS x FROM tessera_inbox WHERE consumer = ? AND event_id = ?', [this.consumer, e.id]);
       if (seen.length > 0) return 'duplicate';
