@@ -51,7 +51,7 @@ export const COMMANDS: readonly CliCommand[] = [append, read, tail, stats, bus];
  */
 export function buildProgram(options: { json?: boolean } = {}): Command {
   const program = new Command('tessera')
-    .description('Tessera event store: append, read, follow and inspect events in a SQLite file.')
+    .description('Tessera: append, read, follow and inspect the events of an event store file from the command line.')
     .version(packageVersion(), '-V, --version')
     .addOption(new Option('--db <path>', 'event store file').default(DEFAULT_DB_PATH).env('TESSERA_DB'))
     .option('--json', 'machine-readable output: one JSON object per line (bigints as strings)')
