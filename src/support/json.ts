@@ -13,8 +13,48 @@ import { InvalidArgumentError } from '../errors.js';
  * ```
  */
 export function encodeJson(value: unknown, argument: string): string {
-  checkJsonValue(value, argument, '$', new Set());
+  // The fast check builds no paths and keeps no cycle set; only a value it cannot vouch for pays for the
+  // walk that names the offending path (and finds cycles).
+  if (!isPlainJson(value, 0)) checkJsonValue(value, argument, '$', new Set());
   return JSON.stringify(value);
+}
+
+// Deeper than this, the fast check gives up and the full walk decides (it also catches cycles this way).
+const FAST_MAX_DEPTH = 64;
+
+/** True when `value` passes every rule of {@link checkJsonValue}; false means "let the full walk decide". */
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+      return !value.includes('\u0000') && (value as string & { isWellFormed(): boolean }).isWellFormed();
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth > FAST_MAX_DEPTH) return false;
+  if (value instanceof Date) return !Number.isNaN(value.getTime());
+  if (Object.getOwnPropertySymbols(value).length > 0) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item === undefined || !isPlainJson(item, depth + 1)) return false;
+    }
+    return true;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const key of Object.keys(value)) {
+    if (key.includes('\u0000') || !(key as string & { isWellFormed(): boolean }).isWellFormed()) return false;
+    const child = (value as Record<string, unknown>)[key];
+    if (child !== undefined && !isPlainJson(child, depth + 1)) return false;
+  }
+  return true;
 }
 
 const HINT = 'Pass plain JSON values: objects, arrays, strings without U+0000, finite numbers, booleans and null. Convert BigInt to a string and Dates to ISO strings first.';
