@@ -1,12 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ConcurrencyError,
   deciderSpec,
   type EventStore,
   handleCommand,
   InvalidArgumentError,
-  openSqliteEventStore,
 } from '../../src/index.js';
+import { ADAPTERS, type CqrsAdapter } from './fixtures/adapters.js';
 import { added, CartClosedError, cartDecider } from './fixtures/cart.js';
 
 const spec = deciderSpec(cartDecider);
@@ -28,9 +28,14 @@ describe('decider spec (Given/When/Then)', () => {
   });
 });
 
-describe('handleCommand (SQLite)', () => {
+for (const { name, create } of ADAPTERS) describe(`handleCommand (${name})`, () => {
   let store: EventStore;
-  afterEach(async () => store?.close());
+  let adapter: CqrsAdapter;
+  beforeEach(async () => {
+    adapter = create();
+  });
+  afterEach(async () => adapter.cleanup());
+  const openSqliteEventStore = (): Promise<EventStore> => adapter.openStore();
 
   it('loads, decides, appends and returns the new state and position', async () => {
     store = await openSqliteEventStore();
@@ -72,19 +77,23 @@ describe('handleCommand (SQLite)', () => {
 
   it('gives up with ConcurrencyError when maxRetries is 0 and a writer got in between', async () => {
     store = await openSqliteEventStore();
+    const real = store;
     let interfere = true;
-    const racy = {
-      ...cartDecider,
-      decide: (c: Parameters<typeof cartDecider.decide>[0], s: Parameters<typeof cartDecider.decide>[1]) => {
+    // A store whose next append is preceded by another writer's append to the same stream.
+    const racy: EventStore = {
+      ...Object.fromEntries(['readStream', 'readAll', 'readEventsById', 'aggregateStream', 'streamExists', 'close'].map((m) => [m, (real as unknown as Record<string, (...a: unknown[]) => unknown>)[m]!.bind(real)])),
+      appendToStream: async (id, events, o) => {
         if (interfere) {
           interfere = false;
-          void store.appendToStream('r', [added('X')]);
+          await real.appendToStream(id, [added('X')]);
         }
-        return cartDecider.decide(c, s);
+        return real.appendToStream(id, events, o);
       },
-    };
-    await new Promise((r) => setImmediate(r));
-    await expect(handleCommand(store, 'r', { type: 'AddItem', sku: 'A', qty: 1, price: 1 }, racy, { maxRetries: 0 })).rejects.toBeInstanceOf(ConcurrencyError);
+    } as EventStore;
+    await expect(handleCommand(racy, 'r', { type: 'AddItem', sku: 'A', qty: 1, price: 1 }, cartDecider, { maxRetries: 0 })).rejects.toBeInstanceOf(ConcurrencyError);
+    interfere = true;
+    const ok = await handleCommand(racy, 'r', { type: 'AddItem', sku: 'B', qty: 1, price: 1 }, cartDecider, { maxRetries: 1 });
+    expect(ok.nextExpectedVersion).toBe(3n);
   });
 
   it('uses a snapshot when asked', async () => {

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { inlineProjections, InvalidArgumentError, openSqliteEventStore, projection, projectionRef, projectionSpec, storeDatabase, waitFor } from '../../src/index.js';
+import { inlineProjections, InvalidArgumentError, projection, projectionRef, projectionSpec, storeDatabase, waitFor } from '../../src/index.js';
+import { ADAPTERS } from './fixtures/adapters.js';
 import { added } from './fixtures/cart.js';
 import { cartTotals, foldTotals, totals } from './fixtures/projections.js';
 
-describe('inline projections (SQLite)', () => {
+for (const { name, create } of ADAPTERS) describe(`inline projections (${name})`, () => {
   it('commit with the append and roll it back when apply throws', async () => {
-    const store = await openSqliteEventStore({ appendHooks: inlineProjections([cartTotals]) });
+    const adapter = create();
+    const store = await adapter.openStore({ appendHooks: inlineProjections([cartTotals]) });
     const db = storeDatabase(store);
     await Promise.all([
       store.appendToStream('a', [added('X', 2, 3)]),
@@ -17,18 +19,17 @@ describe('inline projections (SQLite)', () => {
     expect(await totals(db)).toEqual(foldTotals(await store.readAll()));
     const r = await store.appendToStream('a', [added('W')]);
     await waitFor(projectionRef(db, 'cart_totals'), r.lastGlobalPosition, { timeoutMs: 1 }); // inline: never waits
-    await store.close();
+    await adapter.cleanup();
   });
 
   it('refuse a changed version and bad definitions', async () => {
-    const tmp = (await import('../support/tmp.js')).tempDir();
-    const path = `${tmp.dir}/e.db`;
-    const s1 = await openSqliteEventStore({ path, appendHooks: inlineProjections([cartTotals]) });
+    const adapter = create();
+    const s1 = await adapter.openStore({ appendHooks: inlineProjections([cartTotals]) });
     await s1.close();
-    await expect(openSqliteEventStore({ path, appendHooks: inlineProjections([projection({ ...cartTotals, version: 2 })]) })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(adapter.openStore({ appendHooks: inlineProjections([projection({ ...cartTotals, version: 2 })]) })).rejects.toBeInstanceOf(InvalidArgumentError);
     expect(() => inlineProjections([cartTotals, cartTotals])).toThrow(InvalidArgumentError);
     expect(() => inlineProjections([{ name: 'x' } as never])).toThrow(InvalidArgumentError);
-    tmp.remove();
+    await adapter.cleanup();
   });
 });
 
