@@ -3,22 +3,11 @@
  * crypto for 16 random bytes per id) against the same uuid v7 fed from a pooled random buffer.
  *   npx tsx bench/profile/ids-ab.ts [rounds]
  */
-import { randomFillSync } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { v7 as uuidv7 } from 'uuid';
 import { type EventStore, openSqliteEventStore } from '../../src/index.js';
+import { pooledUuidV7 } from '../ids.js';
 import { EVENT_TYPE, eventData, tempFile } from '../payload.js';
-
-const pool = new Uint8Array(16 * 256);
-let offset = pool.length;
-/** uuid v7 with random bytes drawn 4 KiB at a time. */
-export function pooledUuidV7(): string {
-  if (offset === pool.length) {
-    randomFillSync(pool);
-    offset = 0;
-  }
-  return uuidv7({ random: pool.subarray(offset, (offset += 16)) });
-}
 
 const rounds = Number(process.argv[2] ?? 9);
 const files = [tempFile('a.db'), tempFile('b.db')];

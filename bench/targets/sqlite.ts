@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import { v7 as uuidv7 } from 'uuid';
 import { openSqliteEventStore } from '../../src/index.js';
+import { pooledUuidV7 } from '../ids.js';
 import { EVENT_TYPE, eventData, tempFile } from '../payload.js';
 import type { RowSpec, Target } from '../types.js';
 
@@ -55,7 +55,7 @@ export function rawSqliteRow(durability: 'FULL' | 'NORMAL', eventIds = false): R
           : 'INSERT INTO events (stream_id, stream_version, type, data) VALUES (?, ?, ?, ?)',
       );
       const insertEvent = eventIds
-        ? (s: string, v: number, data: string | undefined) => insert.run(uuidv7(), s, v, EVENT_TYPE, data)
+        ? (s: string, v: number, data: string | undefined) => insert.run(pooledUuidV7(), s, v, EVENT_TYPE, data)
         : (s: string, v: number, data: string | undefined) => insert.run(s, v, EVENT_TYPE, data);
       const readStream = db.prepare('SELECT global_position, stream_version, type, data FROM events WHERE stream_id = ? ORDER BY stream_version');
       const append = db
@@ -86,8 +86,8 @@ export function rawSqliteRow(durability: 'FULL' | 'NORMAL', eventIds = false): R
 
 /**
  * A raw database with the keys every event store needs: a unique (stream, version) and an autoincrement
- * global position. `eventIds` adds what Tessera's contract adds on top (idempotent appends): a generated
- * UUIDv7 per event under a unique index, which shows the floor that extra key sets.
+ * global position. `eventIds` adds what Tessera's contract adds on top (idempotent appends): a UUIDv7 per
+ * event under a unique index, which shows the floor that extra key sets.
  */
 export function openRawSqlite(path: string, durability: 'FULL' | 'NORMAL', eventIds = false): Database.Database {
   const db = new Database(path, { timeout: 5000 });
