@@ -1,7 +1,7 @@
 import { connect } from 'nats';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { BusUnavailableError, InvalidArgumentError, isTesseraError } from '../../src/index.js';
-import { BUS_HEADERS, type BusMessage, type EventBus, openEventBus, openNatsEventBus } from '../../src/messaging/index.js';
+import { BUS_HEADERS, type BusMessage, type EventBus, type NatsEventBus, openEventBus, openNatsEventBus } from '../../src/messaging/index.js';
 import { deleteStreams, freePort, NATS_URL, storeWithEvents, uniqueBusNames, until } from './nats-helpers.js';
 
 const streams: string[] = [];
@@ -105,6 +105,39 @@ describe('NATS JetStream bus', () => {
     expect(dead!.subject).toBe(`${b.prefix}.acct.Happened`);
     expect(ok.sort()).toEqual([all[0]!.id, all[2]!.id].sort());
     console.log(`poison message: ${attempts.length} deliveries, then dead-lettered on ${b.prefix}.dlq.picky: ${JSON.stringify({ id: dead!.event.id, error: dead!.error })}`);
+  });
+
+  it('dead-letters a message whose last delivery was lost with its consumer (max-deliveries advisory)', async () => {
+    const { store, all } = await storeWithEvents(2, 2);
+    cleanup.push(() => store.close());
+    const names = uniqueBusNames('adv');
+    const members = [await bus('adv', names), ...(await Promise.all([1, 2].map(() => openNatsEventBus({ url: NATS_URL, ...names }))))];
+    for (const m of members.slice(1)) cleanup.push(() => m.close());
+    let crashes = 0;
+    const ok: string[] = [];
+    for (const member of members) {
+      await member.subscribe({
+        consumer: 'fragile',
+        maxDeliver: 2,
+        ackWaitMs: 1_000,
+        handler: async (m) => {
+          if (m.event.id !== all[0]!.id) return void ok.push(m.event.id);
+          // The member "crashes" while handling: its connection goes away without an ack or a nak.
+          crashes++;
+          await (member as NatsEventBus).connection.close();
+        },
+      });
+    }
+    await members[0]!.publishAll(all);
+    await until(() => crashes === 2, 15_000, 'two crashed deliveries');
+    const alive = members.find((m) => !(m as NatsEventBus).connection.isClosed())!;
+    await until(async () => (await alive.deadLetters({ consumer: 'fragile' })).length === 1, 15_000, 'dead letter from the advisory');
+    const [dead] = await alive.deadLetters({ consumer: 'fragile' });
+    expect(dead!.event.id).toBe(all[0]!.id);
+    expect(dead!.deliveries).toBe(2);
+    expect(dead!.error).toContain('ack wait expired');
+    expect(ok).toEqual([all[1]!.id]);
+    console.log(`advisory: 2 deliveries lost with their consumers, dead-lettered by the live member: ${JSON.stringify({ id: dead!.event.id, error: dead!.error })}`);
   });
 
   it('fails with BusUnavailableError and a hint, in bounded time, when NATS is unreachable', async () => {

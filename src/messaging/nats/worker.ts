@@ -99,7 +99,7 @@ export class ConsumerWorker implements BusSubscription {
     if (isDeadLetterSubject(this.ctx.prefix, m.subject)) return m.ack();
     const key = decodeURIComponent(m.headers?.get(HEADERS.streamId) ?? '');
     const version = parseVersion(m.headers?.get(HEADERS.streamVersion));
-    const heartbeat = setInterval(() => m.working(), Math.max(200, Math.floor(this.config.ackWaitMs / 3)));
+    const heartbeat = setInterval(() => quietly(() => m.working()), Math.max(200, Math.floor(this.config.ackWaitMs / 3)));
     this.#held++;
     this.#enqueue({ m, key, version, heartbeat, earlySince: undefined, earlyTries: 0, notBefore: 0 });
     this.#pump();
@@ -134,7 +134,8 @@ export class ConsumerWorker implements BusSubscription {
   #release(h: Held, settle: () => void): void {
     clearInterval(h.heartbeat);
     this.#held--;
-    settle();
+    // On a closed connection the ack cannot be sent; the server redelivers after the ack wait instead.
+    quietly(settle);
     this.#idle?.();
   }
 
@@ -183,5 +184,13 @@ function parseVersion(header: string | undefined): bigint {
     return BigInt(header || '0');
   } catch {
     return 0n;
+  }
+}
+
+function quietly(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // the connection is closed: nothing to tell the server any more
   }
 }
