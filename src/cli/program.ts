@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import * as append from './commands/append.js';
 import * as bus from './commands/bus.js';
+import * as projections from './commands/projections.js';
 import * as read from './commands/read.js';
+import * as sagas from './commands/sagas.js';
 import * as stats from './commands/stats.js';
 import * as tail from './commands/tail.js';
 import { DEFAULT_DB_PATH } from './context.js';
@@ -39,7 +41,7 @@ export interface CliCommand {
  * for (const command of COMMANDS) command.register(program);
  * ```
  */
-export const COMMANDS: readonly CliCommand[] = [append, read, tail, stats, bus];
+export const COMMANDS: readonly CliCommand[] = [append, read, tail, stats, bus, sagas, projections];
 
 /**
  * The root program with global options (`--db`, `--json`) and every command registered.
