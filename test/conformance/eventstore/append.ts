@@ -93,14 +93,15 @@ export function appendCases(ctx: ConformanceContext): void {
       withStore(ctx, async (store) => {
         await store.appendToStream('ids', [{ id: 'dup-1', type: 'A', data: { v: 1 } }]);
         const before = await logSnapshot(store);
+        // Caught at once: on a server a later one may fail before an earlier one is awaited.
         const cases = [
           store.appendToStream('ids', [{ id: 'dup-1', type: 'A', data: { v: 2 } }]),
           store.appendToStream('ids', [{ id: 'dup-1', type: 'Other', data: { v: 1 } }]),
           store.appendToStream('ids-elsewhere', [{ id: 'dup-1', type: 'A', data: { v: 1 } }]),
           store.appendToStream('ids', [{ id: 'dup-1', type: 'A', data: { v: 1 } }, { id: 'fresh', type: 'A', data: {} }]),
-        ];
+        ].map((p) => p.catch((e: unknown) => e));
         for (const c of cases) {
-          const err = await c.catch((e: unknown) => e);
+          const err = await c;
           expect(isTesseraError(err)).toBe(true);
           expect(err).not.toBeInstanceOf(ConcurrencyError);
         }
