@@ -9,7 +9,14 @@ import type { BusMessage } from './types.js';
  * @module
  */
 
-/** Header names (stable). */
+/**
+ * Header names (stable); values are URI-encoded.
+ *
+ * @example
+ * ```ts
+ * const correlationId = decodeURIComponent(msg.headers.get(BUS_HEADERS.correlationId));
+ * ```
+ */
 export const HEADERS = {
   eventId: 'Tessera-Event-Id',
   eventType: 'Tessera-Event-Type',

@@ -9,7 +9,14 @@ import { DEFAULT_PREFIX, subjectFor, validatePrefix } from './subjects.js';
 import type { BusSubscription, DeadLetter, EventBus, PublishAck, PublishAllResult } from './types.js';
 import { requireRecordedEvent } from './validate-event.js';
 
-/** Options of {@link InProcessEventBus}. */
+/**
+ * Options of {@link InProcessEventBus}.
+ *
+ * @example
+ * ```ts
+ * const bus = new InProcessEventBus({ prefix: 'shop', maxMessages: 10_000 });
+ * ```
+ */
 export interface InProcessBusOptions {
   prefix?: string;
   /** Messages kept for consumers that subscribe later (and for deduplication); oldest dropped first (default 100 000). */

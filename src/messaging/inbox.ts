@@ -7,7 +7,14 @@ import { validateName } from './subjects.js';
 import type { BusHandler, BusMessage } from './types.js';
 import { requireRecordedEvent } from './validate-event.js';
 
-/** Options of {@link openInbox}. */
+/**
+ * Options of {@link openInbox}.
+ *
+ * @example
+ * ```ts
+ * const inbox = await openInbox(db, { consumer: 'search-indexer', ordered: false });
+ * ```
+ */
 export interface InboxOptions {
   /** The consumer whose effects this inbox guards (usually the bus consumer name). */
   consumer: string;
@@ -19,7 +26,14 @@ export interface InboxOptions {
   ordered?: boolean;
 }
 
-/** What {@link Inbox.apply} did. */
+/**
+ * What {@link Inbox.apply} did.
+ *
+ * @example
+ * ```ts
+ * const outcome: InboxOutcome = await inbox.apply(event, effect); // 'applied' | 'duplicate' | 'early'
+ * ```
+ */
 export type InboxOutcome = 'applied' | 'duplicate' | 'early';
 
 const MIGRATIONS = [

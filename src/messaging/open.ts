@@ -6,7 +6,14 @@ import { connectNats, ensureStream, jetStreamManager, parseNatsUrl } from './nat
 import { DEFAULT_PREFIX, DEFAULT_STREAM_NAME, validateName, validatePrefix } from './subjects.js';
 import type { EventBus } from './types.js';
 
-/** Options of {@link openNatsEventBus}. */
+/**
+ * Options of {@link openNatsEventBus}.
+ *
+ * @example
+ * ```ts
+ * const options: NatsEventBusOptions = { url: 'nats://127.0.0.1:4222', streamName: 'ORDERS', prefix: 'orders' };
+ * ```
+ */
 export interface NatsEventBusOptions {
   /** `nats://host:port` (several separated by commas). */
   url: string;

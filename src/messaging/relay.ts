@@ -11,7 +11,14 @@ import { requireBoundedString, requireOptionsObject, requirePositiveInt } from '
 import { validateName } from './subjects.js';
 import type { EventBus } from './types.js';
 
-/** Options of {@link startOutboxRelay}. */
+/**
+ * Options of {@link startOutboxRelay}.
+ *
+ * @example
+ * ```ts
+ * const options: OutboxRelayOptions = { store, bus, name: 'orders', leaseMs: 10_000 };
+ * ```
+ */
 export interface OutboxRelayOptions {
   store: EventStore;
   bus: EventBus;

@@ -9,7 +9,14 @@ import type { RecordedEvent } from '../eventstore/types.js';
  * @module
  */
 
-/** One delivery of an event to a consumer. */
+/**
+ * One delivery of an event to a consumer.
+ *
+ * @example
+ * ```ts
+ * const handler: BusHandler = (m: BusMessage) => console.log(m.subject, m.event.streamVersion, m.deliveryCount);
+ * ```
+ */
 export interface BusMessage {
   /** The event as the store recorded it. */
   event: RecordedEvent;
@@ -25,16 +32,39 @@ export interface BusMessage {
   sequence: number;
 }
 
-/** Resolving acknowledges the message; throwing negatively acknowledges it (redelivery after a backoff). */
+/**
+ * Resolving acknowledges the message; throwing negatively acknowledges it (redelivery after a backoff).
+ *
+ * @example
+ * ```ts
+ * const handler: BusHandler = async (m) => { if (!(await mailer.send(m.event.data))) throw new Error('retry later'); };
+ * ```
+ */
 export type BusHandler = (message: BusMessage) => Promise<void> | void;
 
-/** Backoff between redeliveries of a message whose handler threw. */
+/**
+ * Backoff between redeliveries of a message whose handler threw.
+ *
+ * @example
+ * ```ts
+ * await bus.subscribe({ consumer: 'mailer', handler, backoff: { initialDelayMs: 500, maxDelayMs: 30_000 } });
+ * ```
+ */
 export interface RedeliveryBackoff {
   initialDelayMs: number;
   maxDelayMs: number;
 }
 
-/** Options of {@link EventBus.subscribe}. */
+/**
+ * Options of {@link EventBus.subscribe}. A consumer's filter, `maxDeliver` and `ackWaitMs` are fixed when it
+ * is first created; a later subscription with another filter is refused. Members of one group run in
+ * parallel, so a stream's order across members is kept only with an ordered {@link Inbox}.
+ *
+ * @example
+ * ```ts
+ * await bus.subscribe({ consumer: 'billing', category: 'order', maxDeliver: 10, concurrency: 8, handler });
+ * ```
+ */
 export interface BusSubscribeOptions {
   /**
    * Durable consumer name: subscriptions with the same name (in one process or several) form one group and
@@ -61,7 +91,15 @@ export interface BusSubscribeOptions {
   concurrency?: number;
 }
 
-/** A running subscription. */
+/**
+ * A running subscription.
+ *
+ * @example
+ * ```ts
+ * const sub = await bus.subscribe({ consumer: 'audit', handler });
+ * await sub.stop();
+ * ```
+ */
 export interface BusSubscription {
   readonly consumer: string;
   /** Stops fetching; resolves when the handler calls in flight have finished and been acked or nacked. */
@@ -70,7 +108,14 @@ export interface BusSubscription {
   readonly done: Promise<void>;
 }
 
-/** The bus's acknowledgement of a publish. */
+/**
+ * The bus's acknowledgement of a publish.
+ *
+ * @example
+ * ```ts
+ * const { sequence, duplicate } = await bus.publish(event);
+ * ```
+ */
 export interface PublishAck {
   /** Sequence of the stored message. */
   sequence: number;
@@ -78,14 +123,29 @@ export interface PublishAck {
   duplicate: boolean;
 }
 
-/** Result of {@link EventBus.publishAll}: the acks of the longest acknowledged prefix, and why it stopped. */
+/**
+ * Result of {@link EventBus.publishAll}: the acks of the longest acknowledged prefix, and why it stopped.
+ *
+ * @example
+ * ```ts
+ * const { acks, error } = await bus.publishAll(page);
+ * if (error) console.log(`published ${acks.length} of ${page.length}, retrying the rest`);
+ * ```
+ */
 export interface PublishAllResult {
   acks: PublishAck[];
   /** Set when `acks.length < events.length`: the first event not acknowledged failed with this. */
   error?: unknown;
 }
 
-/** A message that ran out of deliveries. */
+/**
+ * A message that ran out of deliveries.
+ *
+ * @example
+ * ```ts
+ * for (const d of await bus.deadLetters({ consumer: 'billing' })) console.log(d.event.id, d.deliveries, d.error);
+ * ```
+ */
 export interface DeadLetter {
   consumer: string;
   event: RecordedEvent;
@@ -99,7 +159,15 @@ export interface DeadLetter {
   deadLetteredAt: Date;
 }
 
-/** The event bus port. */
+/**
+ * The event bus port.
+ *
+ * @example
+ * ```ts
+ * const bus: EventBus = await openEventBus(process.env.TESSERA_BUS);
+ * await bus.subscribe({ consumer: 'audit', handler: (m) => console.log(m.event.type) });
+ * ```
+ */
 export interface EventBus {
   readonly kind: 'in-process' | 'nats-jetstream';
   /** Subject prefix (`tessera` by default). */

@@ -7,7 +7,7 @@ import {
   openSqliteEventStore,
   type RecordedEvent,
 } from '../../src/index.js';
-import { InProcessEventBus, openInbox, type BusMessage } from '../../src/messaging/index.js';
+import { causedBy, InProcessEventBus, openInbox, type BusMessage } from '../../src/messaging/index.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -99,6 +99,25 @@ describe('InProcessEventBus', () => {
     expect(dead[0]!.event.id).toBe(all[0]!.id);
     expect(dead[0]!.deliveries).toBe(3);
     expect(dead[0]!.error).toContain('cannot handle');
+  });
+
+  it('carries correlation and causation through a handler that appends with causedBy()', async () => {
+    const { store, all } = await storeWith([['order-1', 'Placed']], { correlationId: 'conv-7' });
+    const bus = new InProcessEventBus();
+    cleanup.push(() => bus.close());
+    await bus.subscribe({
+      consumer: 'billing',
+      handler: async (m) => {
+        if (m.event.type === 'Placed') await store.appendToStream('invoice-1', [{ type: 'Issued', data: {} }], causedBy(m));
+      },
+    });
+    await bus.publish(all[0]!);
+    let issued: RecordedEvent | undefined;
+    for (let i = 0; i < 200 && issued === undefined; i++) {
+      issued = (await store.readStream('invoice-1').catch(() => []))[0];
+      if (issued === undefined) await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(issued?.metadata).toMatchObject({ correlationId: 'conv-7', causationId: all[0]!.id });
   });
 
   it('rejects invalid prefixes, consumer names, filters and events', async () => {

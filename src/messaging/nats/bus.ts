@@ -44,6 +44,12 @@ interface Advisory {
  * its duplicate window), durable pull consumers with explicit acks, nak with backoff, and dead letters on
  * `<prefix>.dlq.<consumer>` after `maxDeliver` deliveries. Open it with {@link openNatsEventBus} or
  * `openEventBus('nats://…')`.
+ *
+ * @example
+ * ```ts
+ * const bus = await openNatsEventBus({ url: 'nats://127.0.0.1:4222' });
+ * console.log(bus.streamName, bus.prefix); // TESSERA_EVENTS tessera
+ * ```
  */
 export class NatsEventBus implements EventBus {
   readonly kind = 'nats-jetstream' as const;
