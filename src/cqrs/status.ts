@@ -50,7 +50,7 @@ export async function projectionStatus(db: SqlDriver, store: EventStore, options
       kind: row.kind,
       version: row.version,
       position: row.position,
-      state: stateOf(row),
+      state: stateOf(row, head > row.position),
       lagEvents: row.kind === 'inline' ? null : head > row.position ? head - row.position : 0n,
       lagMs: row.kind === 'inline' ? null : await lagMs(store, row.position, now),
       failed:
@@ -64,10 +64,10 @@ export async function projectionStatus(db: SqlDriver, store: EventStore, options
   return result;
 }
 
-function stateOf(row: RegistryRow): ProjectionStatus['state'] {
+function stateOf(row: RegistryRow, behind: boolean): ProjectionStatus['state'] {
   if (row.state === 'failed') return 'failed';
   if (row.rebuildVersion !== null || row.rebuildRequested) return 'rebuilding';
-  return row.kind === 'async' && row.phase === 'catching_up' ? 'catching_up' : 'running';
+  return row.kind === 'async' && row.phase === 'catching_up' && behind ? 'catching_up' : 'running';
 }
 
 async function lagMs(store: EventStore, position: bigint, now: number): Promise<number> {
