@@ -101,3 +101,35 @@ export function checkTargets(res: BenchResult): TargetCheck[] {
     rss(`PG streamAll of ${res.sizes.streamAllEvents.toLocaleString('en-US')} events (f)`, pgRss),
   ];
 }
+
+const SUMMARY_COLUMNS: [string, (w: { rows: RowResult[] }) => RowResult | undefined][] = [
+  ['Tessera SQLite', (w) => w.rows.find((r) => r.row === 'tessera-sqlite-full')],
+  ['Emmett SQLite*', (w) => w.rows.filter((r) => r.engine === 'sqlite' && r.kind === 'emmett' && r.median !== null).sort((a, b) => b.median! - a.median!)[0]],
+  ['raw better-sqlite3', (w) => w.rows.find((r) => r.row === 'raw-sqlite-full')],
+  ['Tessera PG', (w) => w.rows.find((r) => r.row === 'tessera-pg')],
+  ['Emmett PG', (w) => w.rows.find((r) => r.row === 'emmett-pg')],
+  ['raw pg', (w) => w.rows.find((r) => r.row === 'raw-pg')],
+];
+
+/** The README's Performance section: one summary table (median events/s, ratio to raw) and the targets. */
+export function toReadmeSection(res: BenchResult): string {
+  const m = res.machine;
+  const out = [
+    `Median events/s of ${res.sizes.reps} repetitions (ratio to the raw driver in brackets), from \`npm run bench\` on ${m.cpu}, ${m.cores} cores,`,
+    `Node ${m.node}, SQLite ${m.sqlite.split(' ')[0]} (WAL, synchronous FULL), PostgreSQL ${m.postgres.split(' ')[0]}, ${res.startedAt.slice(0, 10)}.`,
+    'Every row and the min figures: [bench/results/latest.md](bench/results/latest.md). \\*the faster of Emmett\'s two SQLite modes.',
+    '',
+    `| workload | ${SUMMARY_COLUMNS.map(([h]) => h).join(' | ')} |`,
+    `|---|${SUMMARY_COLUMNS.map(() => '---:').join('|')}|`,
+  ];
+  for (const w of res.workloads) {
+    const cellsOf = SUMMARY_COLUMNS.map(([, pick]) => {
+      const r = pick(w);
+      return r?.median == null ? 'n/a' : `${fmt(r.median)}${r.kind === 'raw' || r.vsRaw === null ? '' : ` (${fmt(r.vsRaw, 2)})`}`;
+    });
+    out.push(`| ${w.title.replace(/^\((\w)\) /, '$1. ')} | ${cellsOf.join(' | ')} |`);
+  }
+  out.push('', '| target | goal | measured | holds |', '|---|---|---|---|');
+  for (const t of res.targets) out.push(`| ${t.name} | ${t.goal} | ${t.measured} | ${t.holds === null ? 'n/a' : t.holds ? 'yes' : 'no'} |`);
+  return out.join('\n') + '\n';
+}

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runBench } from './harness.js';
-import { toMarkdown, toText } from './report.js';
+import { toMarkdown, toReadmeSection, toText } from './report.js';
 import { FULL, QUICK, SMOKE } from './sizes.js';
 
 const args = process.argv.slice(2);
@@ -20,4 +20,5 @@ mkdirSync(outDir, { recursive: true });
 const base = sizes.name === 'full' ? 'latest' : `latest-${sizes.name}`;
 writeFileSync(join(outDir, `${base}.md`), toMarkdown(result));
 writeFileSync(join(outDir, `${base}.json`), JSON.stringify(result, null, 2) + '\n');
+writeFileSync(join(outDir, `${base}-readme.md`), toReadmeSection(result));
 console.log(`\nWrote ${join(outDir, `${base}.md`)} and ${base}.json`);
