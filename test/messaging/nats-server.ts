@@ -44,12 +44,13 @@ async function waitForPort(port: number, proc: ChildProcess, timeoutMs: number):
 }
 
 /** Starts a throwaway JetStream server; call `destroy()` in a finally/afterEach. */
-export async function startThrowawayNats(): Promise<ThrowawayNats> {
+export async function startThrowawayNats(options: { jetstream?: boolean } = {}): Promise<ThrowawayNats> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-nats-'));
   const port = await freePort();
   let proc: ChildProcess | undefined;
   const start = async (): Promise<void> => {
-    proc = spawn(BIN, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'js'), '-l', join(dir, 'log')], { stdio: 'ignore' });
+    const js = options.jetstream === false ? [] : ['-js', '-sd', join(dir, 'js')];
+    proc = spawn(BIN, ['-a', '127.0.0.1', '-p', String(port), ...js, '-l', join(dir, 'log')], { stdio: 'ignore' });
     await waitForPort(port, proc, 30_000);
   };
   const kill9 = async (): Promise<void> => {
