@@ -1,9 +1,7 @@
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FencingError, InvalidArgumentError, LeaseTable, openSqlite, openSqliteEventStore, projectionRef, storeDatabase, waitFor } from '../../src/index.js';
-import { tempDir } from '../support/tmp.js';
+import { FencingError, InvalidArgumentError, LeaseTable, openSqlite, projectionRef, storeDatabase, waitFor } from '../../src/index.js';
 import { added } from './fixtures/cart.js';
-import { ProjectorChild } from './fixtures/child.js';
+import { ProjectorChild, sharedStore } from './fixtures/child.js';
 import { foldTotals, totals } from './fixtures/projections.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -56,24 +54,22 @@ describe('LeaseTable (SQLite)', () => {
   });
 });
 
-describe('projector lease takeover (SQLite, two processes)', () => {
+for (const engine of ['SQLite', 'PostgreSQL'] as const) describe(`projector lease takeover (${engine}, two processes)`, () => {
   it('a SIGSTOPped projector loses its lease; resumed, its writes are fenced and none lands', { timeout: 90_000 }, async () => {
-    const tmp = tempDir();
-    cleanups.push(tmp.remove);
-    const path = join(tmp.dir, 'events.db');
-    const store = await openSqliteEventStore({ path });
-    cleanups.push(() => store.close());
+    const shared = await sharedStore(engine);
+    cleanups.push(() => shared.cleanup());
+    const { store } = shared;
     const db = storeDatabase(store);
     for (let i = 0; i < 60; i++) await store.appendToStream(`cart-${i % 9}`, Array.from({ length: 50 }, (_, j) => added(`S${j}`, 1, 1 + (j % 5))));
 
-    const a = new ProjectorChild({ TESSERA_DB: path, TESSERA_OWNER: 'A', LEASE_MS: '500', BATCH: '100', POLL_MS: '10', STOP_AFTER_BATCHES: '5' });
+    const a = new ProjectorChild({ ...shared.env, TESSERA_OWNER: 'A', LEASE_MS: '500', BATCH: '100', POLL_MS: '10', STOP_AFTER_BATCHES: '5' });
     cleanups.push(() => a.kill());
     const acquiredA = await a.next((l) => l.ev === 'acquired');
     const stopped = await a.next((l) => l.ev === 'stopping');
     const stoppedAt = BigInt(stopped.position as string);
     await new Promise((r) => setTimeout(r, 700)); // past A's lease
 
-    const b = new ProjectorChild({ TESSERA_DB: path, TESSERA_OWNER: 'B', LEASE_MS: '500', BATCH: '100', POLL_MS: '10' });
+    const b = new ProjectorChild({ ...shared.env, TESSERA_OWNER: 'B', LEASE_MS: '500', BATCH: '100', POLL_MS: '10' });
     cleanups.push(() => b.kill());
     const acquiredB = await b.next((l) => l.ev === 'acquired');
     expect(BigInt(acquiredB.fence as string)).toBe(BigInt(acquiredA.fence as string) + 1n);
@@ -88,7 +84,7 @@ describe('projector lease takeover (SQLite, two processes)', () => {
     await new Promise((r) => setTimeout(r, 200)); // give A every chance to (wrongly) write
 
     const byA = await db.query<{ mx: number; c: number }>("SELECT max(position) AS mx, count(*) AS c FROM cart_applied WHERE by_owner = 'A'");
-    expect(BigInt(byA[0]!.mx)).toBe(stoppedAt); // nothing A did after resuming landed
+    expect(BigInt(byA[0]!.mx as number | bigint)).toBe(stoppedAt); // nothing A did after resuming landed
     expect(Number(byA[0]!.c)).toBe(500);
     expect(a.lines.filter((l) => l.ev === 'batch').length).toBe(5);
     const counts = await db.query<{ c: number; mx: number }>('SELECT count(*) AS c, max(n) AS mx FROM cart_applied');
