@@ -39,7 +39,7 @@ function withDatabase(url: string, database: string): string {
 }
 
 /** Tessera's saga engine on a store (SQLite file or a fresh PostgreSQL schema). */
-export async function tesseraTarget(engine: 'sqlite' | 'postgres'): Promise<SagaTarget> {
+export async function tesseraTarget(engine: 'sqlite' | 'postgres', lifecycleEvents = true): Promise<SagaTarget> {
   let store: EventStore;
   let cleanup: () => Promise<void>;
   if (engine === 'sqlite') {
@@ -53,10 +53,10 @@ export async function tesseraTarget(engine: 'sqlite' | 'postgres'): Promise<Saga
   }
   let round = 0;
   return {
-    name: `tessera saga engine (${engine})`,
+    name: `tessera saga engine (${engine}${lifecycleEvents ? '' : ', no events'})`,
     async run(sagas, steps, concurrency) {
       const def = defineSaga({ name: 'bench', version: 1, steps: Array.from({ length: steps }, (_, k) => ({ name: `s${k}`, action: async () => k })) });
-      const e = await openSagaEngine({ store, sagas: [def], maxConcurrent: concurrency, pollIntervalMs: 5 });
+      const e = await openSagaEngine({ store, sagas: [def], maxConcurrent: concurrency, pollIntervalMs: 5, lifecycleEvents });
       const prefix = `r${round++}-`;
       try {
         await Promise.all(Array.from({ length: sagas }, (_, i) => e.start('bench', `${prefix}${i}`, { i })));

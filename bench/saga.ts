@@ -7,7 +7,7 @@ export interface SagaBenchOptions {
   steps?: number;
   /** Sagas in flight at once (the engine's maxConcurrent; workers for the raw and DBOS rows). */
   concurrency?: number;
-  /** Rows to run (default all): tessera-sqlite, tessera-postgres, raw-sqlite, raw-postgres, dbos. */
+  /** Rows to run (default all): tessera-sqlite(-quiet), raw-sqlite, tessera-postgres(-quiet), raw-postgres, dbos; -quiet rows run without lifecycle events. */
   rows?: string[];
   /** Printed as the table is built (default console.log). */
   log?(line: string): void;
@@ -27,8 +27,10 @@ export interface SagaBenchRow {
 
 const ROWS: Record<string, () => Promise<SagaTarget>> = {
   'tessera-sqlite': () => tesseraTarget('sqlite'),
+  'tessera-sqlite-quiet': () => tesseraTarget('sqlite', false),
   'raw-sqlite': () => rawTarget('sqlite'),
   'tessera-postgres': () => tesseraTarget('postgres'),
+  'tessera-postgres-quiet': () => tesseraTarget('postgres', false),
   'raw-postgres': () => rawTarget('postgres'),
   dbos: () => dbosTarget(),
 };
@@ -64,11 +66,11 @@ export async function runSagaBench(opts: SagaBenchOptions = {}): Promise<SagaBen
       const r: SagaBenchRow = { row, label: target.name, sagas, steps, seconds, sagasPerSec: sagas / seconds, stepsPerSec: (sagas * steps) / seconds };
       if (note !== undefined) r.note = note;
       results.push(r);
-      log(`${target.name.padEnd(34)} ${r.sagasPerSec!.toFixed(0).padStart(7)} sagas/s ${r.stepsPerSec!.toFixed(0).padStart(8)} steps/s  (${seconds.toFixed(2)} s${note ? `, ${note}` : ''})`);
+      log(`${target.name.padEnd(42)} ${r.sagasPerSec!.toFixed(0).padStart(7)} sagas/s ${r.stepsPerSec!.toFixed(0).padStart(8)} steps/s  (${seconds.toFixed(2)} s${note ? `, ${note}` : ''})`);
     } catch (e) {
       const note = `unavailable: ${e instanceof Error ? e.message : String(e)}`;
       results.push({ row, label: target?.name ?? row, sagas, steps, seconds: null, sagasPerSec: null, stepsPerSec: null, note });
-      log(`${row.padEnd(34)} ${note}`);
+      log(`${row.padEnd(42)} ${note}`);
     } finally {
       await target?.close().catch(() => undefined);
     }

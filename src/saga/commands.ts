@@ -2,7 +2,8 @@ import { SagaNotFoundError, SagaStateError } from '../errors.js';
 import { storeTransaction } from '../eventstore/store.js';
 import type { EventStore } from '../eventstore/types.js';
 import { lifecycleEvent, sagaStreamId } from './events.js';
-import { loadInstance } from './repo.js';
+import { loadInstance, startStep } from './repo.js';
+import { decodeInstance, type InstanceRow, type StepRow } from './rows.js';
 import { T_INSTANCES, T_SIGNALS, T_STEPS } from './schema.js';
 import { isTerminalStatus } from './types.js';
 
@@ -11,20 +12,36 @@ import { isTerminalStatus } from './types.js';
  * transaction on the store's database, with its lifecycle event appended in it.
  */
 
-/** Inserts a new saga (idempotent per id); true if it was created. */
+/** What {@link insertSaga} did: whether it created the saga, and the claimed row when it claimed it at once. */
+export interface Inserted {
+  created: boolean;
+  claimed?: { row: InstanceRow; first: StepRow | null };
+}
+
+/**
+ * Inserts a new saga (idempotent per id). With `claim`, the new row is leased to this runner right away and,
+ * when the first step is a plain one, that step is recorded as started in the same commit: a saga started on a
+ * runner with room goes from start to its first action without a claim round trip.
+ */
 export async function insertSaga(
   store: EventStore,
-  o: { sagaId: string; name: string; version: number; input: string; deadlineAt: number | null; now: number },
-): Promise<boolean> {
+  o: {
+    sagaId: string; name: string; version: number; input: string; deadlineAt: number | null; now: number; events: boolean;
+    claim?: { runnerId: string; leaseUntil: number; firstStep: string | null };
+  },
+): Promise<Inserted> {
   return storeTransaction(store, async (tx) => {
-    const r = await tx.sql.run(
-      `INSERT INTO ${T_INSTANCES} (saga_id, saga_type, def_version, status, input, deadline_at, created_at, updated_at)
-       VALUES (?, ?, ?, 'running', ?, ?, ?, ?) ON CONFLICT (saga_id) DO NOTHING`,
-      [o.sagaId, o.name, o.version, o.input, o.deadlineAt, o.now, o.now],
+    const c = o.claim;
+    const rows = await tx.sql.query(
+      `INSERT INTO ${T_INSTANCES} (saga_id, saga_type, def_version, status, input, deadline_at, lease_owner, lease_until, fence, created_at, updated_at)
+       VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (saga_id) DO NOTHING RETURNING *`,
+      [o.sagaId, o.name, o.version, o.input, o.deadlineAt, c?.runnerId ?? null, c?.leaseUntil ?? null, c ? 1 : 0, o.now, o.now],
     );
-    if (r.changes === 0) return false;
-    await tx.appendToStream(sagaStreamId(o.sagaId), lifecycleEvent({ sagaId: o.sagaId, sagaName: o.name, version: o.version, status: 'running' }));
-    return true;
+    if (rows.length === 0) return { created: false };
+    if (o.events) await tx.appendToStream(sagaStreamId(o.sagaId), lifecycleEvent({ sagaId: o.sagaId, sagaName: o.name, version: o.version, status: 'running' }));
+    if (c === undefined) return { created: true };
+    const first = c.firstStep === null ? null : await startStep(tx.sql, { sagaId: o.sagaId, stepNo: 0, phase: 'do', name: c.firstStep, fence: 1, now: o.now });
+    return { created: true, claimed: { row: decodeInstance(rows[0]!), first } };
   });
 }
 
@@ -52,7 +69,7 @@ export async function deliverSignal(
  * with this loses); a held one is flagged, and its runner aborts the in-flight step and turns back itself.
  * Returns true when the saga was flagged while held.
  */
-export async function requestCancel(store: EventStore, sagaId: string, now: number): Promise<boolean> {
+export async function requestCancel(store: EventStore, sagaId: string, now: number, events: boolean): Promise<boolean> {
   return storeTransaction(store, async (tx) => {
     const row = await loadInstance(tx.sql, sagaId);
     if (row === null) throw new SagaNotFoundError(sagaId);
@@ -65,8 +82,7 @@ export async function requestCancel(store: EventStore, sagaId: string, now: numb
         ['cancelled on request', now, sagaId, row.fence],
       );
       if (r.changes === 1) {
-        const events = lifecycleEvent({ sagaId, sagaName: row.sagaType, version: row.version, status: 'cancelling', error: 'cancelled on request' });
-        await tx.appendToStream(sagaStreamId(sagaId), events);
+        if (events) await tx.appendToStream(sagaStreamId(sagaId), lifecycleEvent({ sagaId, sagaName: row.sagaType, version: row.version, status: 'cancelling', error: 'cancelled on request' }));
         return false;
       }
     }
@@ -76,7 +92,7 @@ export async function requestCancel(store: EventStore, sagaId: string, now: numb
 }
 
 /** Re-drives a `compensation_failed` saga: a fresh retry budget for its failed compensations. */
-export async function redriveCompensation(store: EventStore, sagaId: string, now: number): Promise<void> {
+export async function redriveCompensation(store: EventStore, sagaId: string, now: number, events: boolean): Promise<void> {
   await storeTransaction(store, async (tx) => {
     const row = await loadInstance(tx.sql, sagaId);
     if (row === null) throw new SagaNotFoundError(sagaId);
@@ -88,6 +104,7 @@ export async function redriveCompensation(store: EventStore, sagaId: string, now
       [status, now, sagaId],
     );
     await tx.sql.run(`UPDATE ${T_STEPS} SET budget_from = attempts WHERE saga_id = ? AND phase = 'undo' AND state = 'failed'`, [sagaId]);
+    if (!events) return;
     await tx.appendToStream(
       sagaStreamId(sagaId),
       lifecycleEvent({ sagaId, sagaName: row.sagaType, version: row.version, status, error: row.error }, 'SagaCompensationRetried'),

@@ -10,7 +10,7 @@ import { describe, requireBoundedString, requireOptionsObject, requirePositiveIn
 import { deliverSignal, insertSaga, redriveCompensation, requestCancel } from './commands.js';
 import { isSagaDefinition } from './define.js';
 import { anyRunnable, claimRunnable, loadInstance, loadSteps, type RunnableFilter } from './repo.js';
-import { decodeInstance, decodeStep, toSagaInstance, type StepRow } from './rows.js';
+import { decodeInstance, decodeStep, type InstanceRow, toSagaInstance, type StepRow } from './rows.js';
 import { SagaRun } from './runner.js';
 import { SAGA_MIGRATIONS, SAGA_MIGRATIONS_TABLE, T_INSTANCES, T_STEPS } from './schema.js';
 import { isTerminalStatus, type SagaDefinition, type SagaEngine, type SagaEngineOptions, type SagaInstance, type SagaListOptions, type SagaStatus, TERMINAL_STATUSES } from './types.js';
@@ -38,6 +38,7 @@ interface Resolved {
   maxConcurrent: number;
   clock: Clock;
   random: () => number;
+  events: boolean;
   onError(e: unknown): void;
 }
 
@@ -99,6 +100,9 @@ function resolve(opts: SagaEngineOptions): Resolved {
   }
   const leaseMs = o.leaseMs === undefined ? 15_000 : requirePositiveInt(o.leaseMs, 'leaseMs');
   if (leaseMs < 30) throw new InvalidArgumentError('leaseMs', `${leaseMs} is below 30 ms`, 'Pass leaseMs of at least 30 (renewed every third of it).');
+  if (o.lifecycleEvents !== undefined && typeof o.lifecycleEvents !== 'boolean') {
+    throw new InvalidArgumentError('lifecycleEvents', `${describe(o.lifecycleEvents)} is not a boolean`, 'Pass lifecycleEvents: true or false.');
+  }
   const ids: IdGenerator = o.ids ?? uuidV7;
   return {
     store: o.store as EventStore,
@@ -111,6 +115,7 @@ function resolve(opts: SagaEngineOptions): Resolved {
     maxConcurrent,
     clock: o.clock ?? systemClock,
     random: o.random ?? Math.random,
+    events: o.lifecycleEvents ?? true,
     onError: o.onError ?? ((e: unknown) => console.error('[tessera saga engine]', e)),
   };
 }
@@ -182,35 +187,40 @@ class TesseraSagaEngine implements SagaEngine {
     if (!(await anyRunnable(db, this.#filter, clock.now()))) return;
     const rows = await db.transaction((tx) => claimRunnable(tx, db.dialect, { runnerId, now: clock.now(), leaseMs, limit: free, filter: this.#filter }));
     this.#stats.claimed += rows.length;
-    for (const row of rows) {
-      const def = this.#o.defs.get(row.sagaType)!.get(row.version)!;
-      const run = new SagaRun(
-        {
-          store: this.#o.store,
-          def,
-          leaseMs,
-          lockRetryMs: this.#o.pollMs * 4,
-          clock,
-          random: this.#o.random,
-          wakeAt: (at) => this.#wakeAt(at),
-          onError: (e) => {
-            this.#stats.errors++;
-            this.#o.onError(e);
-          },
-          onFenced: () => void this.#stats.fencedWrites++,
-        },
-        row,
-      );
-      this.#active.set(row.sagaId, run);
-      // Claimed while stop() was under way: hand it straight back.
-      if (this.#stopped) run.halt();
-      void run.execute().finally(() => {
-        this.#active.delete(row.sagaId);
-        this.#notifyChanged();
-        this.#kick();
-      });
-    }
+    for (const row of rows) this.#launch(row, null);
     if (rows.length === free) this.#kick();
+  }
+
+  #launch(row: InstanceRow, first: StepRow | null): void {
+    const { clock, leaseMs } = this.#o;
+    const def = this.#o.defs.get(row.sagaType)!.get(row.version)!;
+    const run = new SagaRun(
+      {
+        store: this.#o.store,
+        def,
+        leaseMs,
+        lockRetryMs: this.#o.pollMs * 4,
+        clock,
+        random: this.#o.random,
+        events: this.#o.events,
+        wakeAt: (at) => this.#wakeAt(at),
+        onError: (e) => {
+          this.#stats.errors++;
+          this.#o.onError(e);
+        },
+        onFenced: () => void this.#stats.fencedWrites++,
+      },
+      row,
+      first,
+    );
+    this.#active.set(row.sagaId, run);
+    // Claimed while stop() was under way: hand it straight back.
+    if (this.#stopped) run.halt();
+    void run.execute().finally(() => {
+      this.#active.delete(row.sagaId);
+      this.#notifyChanged();
+      this.#kick();
+    });
   }
 
   #wakeAt(at: number): void {
@@ -236,9 +246,16 @@ class TesseraSagaEngine implements SagaEngine {
     const json = encodeJson(input === undefined ? null : input, 'saga input');
     const now = this.#o.clock.now();
     const deadlineAt = def.deadlineMs === undefined ? null : now + def.deadlineMs;
-    const created = await insertSaga(this.#o.store, { sagaId: id, name: def.name, version: def.version, input: json, deadlineAt, now });
-    if (created) this.#kick();
-    return { created };
+    // With room here, the new saga is claimed in its own insert (and its first plain step started there too).
+    const first = def.steps[0]!;
+    const plain = def.locks === undefined && first.sleepMs === undefined && first.waitForSignal === undefined;
+    const claim = this.#o.maxConcurrent > this.#active.size ? { runnerId: this.#o.runnerId, leaseUntil: now + this.#o.leaseMs, firstStep: plain ? first.name : null } : undefined;
+    const r = await insertSaga(this.#o.store, { sagaId: id, name: def.name, version: def.version, input: json, deadlineAt, now, events: this.#o.events, ...(claim ? { claim } : {}) });
+    if (r.claimed) {
+      this.#stats.claimed++;
+      this.#launch(r.claimed.row, r.claimed.first);
+    } else if (r.created) this.#kick();
+    return { created: r.created };
   }
 
   async get(sagaId: string): Promise<SagaInstance | null> {
@@ -297,7 +314,7 @@ class TesseraSagaEngine implements SagaEngine {
   async cancel(sagaId: string): Promise<void> {
     this.#assertOpen();
     const id = requireBoundedString(sagaId, 'sagaId', SAGA_ID_MAX_BYTES);
-    const flagged = await requestCancel(this.#o.store, id, this.#o.clock.now());
+    const flagged = await requestCancel(this.#o.store, id, this.#o.clock.now(), this.#o.events);
     if (flagged) this.#active.get(id)?.cancelRequested();
     this.#kick();
   }
@@ -305,7 +322,7 @@ class TesseraSagaEngine implements SagaEngine {
   async retryCompensation(sagaId: string): Promise<void> {
     this.#assertOpen();
     const id = requireBoundedString(sagaId, 'sagaId', SAGA_ID_MAX_BYTES);
-    await redriveCompensation(this.#o.store, id, this.#o.clock.now());
+    await redriveCompensation(this.#o.store, id, this.#o.clock.now(), this.#o.events);
     this.#kick();
   }
 

@@ -22,6 +22,8 @@ export interface RunEnv {
   lockRetryMs: number;
   clock: Clock;
   random: () => number;
+  /** Whether status changes append lifecycle events. */
+  events: boolean;
   /** Asks the engine to look for work at `at` (a retry's backoff ended). */
   wakeAt(at: number): void;
   onError(e: unknown): void;
@@ -49,9 +51,11 @@ export class SagaRun {
   #lost = false;
   #heartbeat: NodeJS.Timeout | undefined;
 
-  constructor(env: RunEnv, row: InstanceRow) {
+  /** `first`: the first step, already recorded as started in the commit that created and claimed the saga. */
+  constructor(env: RunEnv, row: InstanceRow, first: StepRow | null = null) {
     this.#env = env;
     this.#row = row;
+    this.#pre = first;
   }
 
   get sagaId(): string {
@@ -131,6 +135,7 @@ export class SagaRun {
   }
 
   #events(status: string, error?: string | null): NewEvent[] {
+    if (!this.#env.events) return [];
     return lifecycleEvent({ sagaId: this.sagaId, sagaName: this.#row.sagaType, version: this.#row.version, status, error: error ?? null });
   }
 

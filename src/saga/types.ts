@@ -122,6 +122,11 @@ export interface SagaEngineOptions {
   clock?: Clock;
   ids?: IdGenerator;
   random?: () => number;
+  /**
+   * Append lifecycle events (`SagaStarted`, `SagaCompleted`, …) to `saga-<id>` in each status change's
+   * transaction (default true). Off, sagas commit without touching the event log (faster where appends serialize).
+   */
+  lifecycleEvents?: boolean;
   /** Errors of the background loop (database unreachable…); default: printed with console.error. */
   onError?(error: unknown): void;
 }

@@ -124,6 +124,7 @@ describe('saga chaos: runner processes killed and paused on one SQLite file', ()
     const undoLog = await q<{ saga_id: string; step_no: number }>('SELECT saga_id, step_no FROM chaos_undo_log ORDER BY seq');
     const [attempts] = await q<{ total: number; repeated: number }>('SELECT sum(n) AS total, sum(CASE WHEN n > 1 THEN 1 ELSE 0 END) AS repeated FROM chaos_attempts');
     const [stale] = await q<{ n: number }>('SELECT count(*) AS n FROM chaos_stale');
+    const [reruns] = await q<{ n: number }>("SELECT count(*) AS n FROM tessera_saga_steps s WHERE s.attempts > 1");
     const undoWithoutDo = await q('SELECT u.key FROM chaos_effects u WHERE u.phase = \'undo\' AND NOT EXISTS (SELECT 1 FROM tessera_saga_steps s WHERE s.saga_id = u.saga_id AND s.step_no = u.step_no AND s.phase = \'do\')');
 
     const doneBy = new Map<string, Set<number>>();
@@ -167,7 +168,7 @@ describe('saga chaos: runner processes killed and paused on one SQLite file', ()
         `${kills} kill -9, ${pauses} SIGSTOP/SIGCONT; all terminal ${settleMs} ms after faults stopped; ` +
         `${effects.filter((e) => e.phase === 'do').length} step effects, ${undoLog.length} compensations, ` +
         `${Number(attempts!.total)} effect attempts (${Number(attempts!.repeated)} keys run more than once, deduped); ` +
-        `claims ${stats.claimed}, fenced (refused) writes ${stats.fencedWrites}, stale-fence writes stored ${Number(stale!.n)}, runner errors ${stats.errors}`,
+        `${Number(reruns!.n)} step rows with more than one attempt; claims ${stats.claimed}, fenced (refused) writes ${stats.fencedWrites}, stale-fence writes stored ${Number(stale!.n)}, runner errors ${stats.errors}`,
     );
     expect(problems.slice(0, 20)).toEqual([]);
     expect(Number(stale!.n)).toBe(0);
