@@ -29,6 +29,11 @@ export interface NatsEventBusOptions {
   duplicateWindowMs?: number;
   /** Publishes in flight at once in `publishAll` (default 256). */
   maxInFlight?: number;
+  /**
+   * Drop messages older than this (JetStream `max_age`; default: keep everything). A consumer that falls
+   * further behind loses events, so keep it well above the longest outage you plan for.
+   */
+  maxAgeMs?: number;
   /** `file` (default) or `memory`. */
   storage?: 'file' | 'memory';
   /** Connection name shown by the server's monitoring. */
@@ -67,10 +72,11 @@ export async function openNatsEventBus(options: NatsEventBusOptions): Promise<Na
     onError: o.onError ?? ((): void => undefined),
   };
   const duplicateWindowMs = ms(o.duplicateWindowMs, 'duplicateWindowMs', 120_000);
+  const maxAgeMs = o.maxAgeMs === undefined ? 0 : requirePositiveInt(o.maxAgeMs, 'maxAgeMs');
   const nc = await connectNats(url, servers, connectTimeoutMs, o.name ?? `tessera-${process.pid}`);
   try {
     const jsm = await jetStreamManager(nc, url, connectTimeoutMs);
-    await ensureStream(jsm, url, { name: streamName, prefix, duplicateWindowMs, storage: o.storage ?? 'file' });
+    await ensureStream(jsm, url, { name: streamName, prefix, duplicateWindowMs, maxAgeMs, storage: o.storage ?? 'file' });
     return new NatsEventBus(nc, nc.jetstream({ timeout: cfg.publishTimeoutMs }), jsm, cfg);
   } catch (e) {
     await nc.close().catch(() => undefined);

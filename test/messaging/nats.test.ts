@@ -173,6 +173,22 @@ describe('NATS JetStream bus', () => {
     expect((noJs as BusUnavailableError).hint).toContain('-js');
   });
 
+  it('creates the stream with its subjects and limits, and refuses a second prefix on the same stream', async () => {
+    const names = uniqueBusNames('cfg');
+    streams.push(names.streamName);
+    const b = await openNatsEventBus({ url: NATS_URL, ...names, maxAgeMs: 3_600_000, duplicateWindowMs: 60_000 });
+    cleanup.push(() => b.close());
+    const nc = await connect({ servers: NATS_URL });
+    cleanup.push(() => nc.close());
+    const { config } = await (await nc.jetstreamManager()).streams.info(names.streamName);
+    expect(config.subjects).toEqual([`${names.prefix}.>`]);
+    expect(config.max_age).toBe(3_600_000 * 1_000_000);
+    expect(config.duplicate_window).toBe(60_000 * 1_000_000);
+    await expect(openNatsEventBus({ url: NATS_URL, streamName: names.streamName, prefix: `${names.prefix}x` })).rejects.toBeInstanceOf(InvalidArgumentError);
+    const overlapping = uniqueBusNames('cfg2');
+    await expect(openNatsEventBus({ url: NATS_URL, streamName: overlapping.streamName, prefix: names.prefix })).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
   it('rejects invalid URLs, stream names, prefixes and consumer names with InvalidArgumentError', async () => {
     for (const bad of [{ url: 'http://x:1' }, { url: '' }, { url: NATS_URL, streamName: 'has.dot' }, { url: NATS_URL, streamName: 'a b' },
       { url: NATS_URL, streamName: 'x'.repeat(65) }, { url: NATS_URL, prefix: 'a.*' }, { url: NATS_URL, prefix: '$JS' }, { url: NATS_URL, prefix: 'a.' }]) {

@@ -64,7 +64,7 @@ export async function jetStreamManager(nc: NatsConnection, url: string, timeoutM
 export async function ensureStream(
   jsm: JetStreamManager,
   url: string,
-  cfg: { name: string; prefix: string; duplicateWindowMs: number; storage: 'file' | 'memory' },
+  cfg: { name: string; prefix: string; duplicateWindowMs: number; maxAgeMs: number; storage: 'file' | 'memory' },
 ): Promise<void> {
   const subject = `${cfg.prefix}.>`;
   try {
@@ -87,7 +87,8 @@ export async function ensureStream(
       subjects: [subject],
       retention: RetentionPolicy.Limits,
       storage: cfg.storage === 'memory' ? StorageType.Memory : StorageType.File,
-      duplicate_window: nanos(cfg.duplicateWindowMs),
+      duplicate_window: nanos(cfg.maxAgeMs > 0 ? Math.min(cfg.duplicateWindowMs, cfg.maxAgeMs) : cfg.duplicateWindowMs),
+      max_age: nanos(cfg.maxAgeMs),
     });
   } catch (e) {
     if (isTesseraError(e)) throw e;
