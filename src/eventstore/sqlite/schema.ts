@@ -47,6 +47,9 @@ export const SQL = {
   streamVersion: 'SELECT stream_version FROM tessera_events WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1',
   insert:
     'INSERT INTO tessera_events (event_id, stream_id, stream_version, event_type, data, metadata, schema_version, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  /** `n` events in one statement: fewer calls into SQLite for big batches; rowids stay consecutive. */
+  insertMany: (n: number) =>
+    `INSERT INTO tessera_events (event_id, stream_id, stream_version, event_type, data, metadata, schema_version, recorded_at) VALUES ${new Array(n).fill('(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
   byEventId: 'SELECT global_position, stream_id, stream_version, event_type, data FROM tessera_events WHERE event_id = ?',
   readForward: `SELECT ${COLUMNS} FROM tessera_events WHERE stream_id = ? AND stream_version >= ? ORDER BY stream_version ASC LIMIT ?`,
   readBackward: `SELECT ${COLUMNS} FROM tessera_events WHERE stream_id = ? AND stream_version <= ? ORDER BY stream_version DESC LIMIT ?`,
