@@ -62,3 +62,4 @@ export { COMMAND_ID_MAX_BYTES, CommandBus, createCommandBus, createQueryBus, dec
 export { CommandValidationError, ConsistencyTimeoutError, ProjectionFailedError, UnknownCommandError, UnknownProjectionError } from './cqrs/errors.js';
 export { FencingError, LeaseTable, type Lease, type LeaseInfo, type LeaseTableOptions } from './storage/lease.js';
 export { inlineProjections, projectionSpec, projectionStatus, Projector, RebuildWatch, requestRebuild, retryProjection, skipProjection, startProjector, type ProjectionSpecThen, type ProjectionStatus, type ProjectorOptions, type RebuildProgress, type SpecEvent } from './cqrs/index.js';
+export { startParticipant, type Participant, type ParticipantOptions, type Reaction, type ReactionContext } from './saga/index.js';

@@ -271,7 +271,7 @@ class TesseraSagaEngine implements SagaEngine {
     if (o.status !== undefined && !STATUSES.includes(o.status)) {
       throw new InvalidArgumentError('status', `${describe(o.status)} is not a saga status`, `Pass one of ${STATUSES.join(', ')}.`);
     }
-    const limit = o.limit === undefined ? 100 : requirePositiveInt(o.limit, 'limit');
+    const limit = o.limit === undefined ? 1000 : requirePositiveInt(o.limit, 'limit');
     const where = o.status === undefined ? '' : 'WHERE status = ?';
     const params = o.status === undefined ? [limit] : [o.status, limit];
     const rows = (await this.#o.db.query(`SELECT * FROM ${T_INSTANCES} ${where} ORDER BY created_at, saga_id LIMIT ?`, params)).map(decodeInstance);

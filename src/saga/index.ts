@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+export { startParticipant, type Participant, type ParticipantOptions, type Reaction, type ReactionContext } from './choreography.js';
 export { defineSaga, DEFAULT_COMPENSATION_RETRY, DEFAULT_STEP_RETRY } from './define.js';
 export { openSagaEngine, SAGA_ID_MAX_BYTES, type SagaEngineStats } from './engine.js';
 export { sagaStreamId, type SagaLifecycleData, type SagaLifecycleEventType } from './events.js';
