@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openSagaEngine, openSqliteEventStore, sagaStreamId, storeDatabase } from '../../src/index.js';
+import { openPostgresEventStore, openSagaEngine, openSqliteEventStore, sagaStreamId, storeDatabase } from '../../src/index.js';
+import { dropSchemas, freshSchemaName, TEST_PG_URL } from '../support/pg-schema.js';
 import { killAllChildren, spawnTsx, type TsxChild } from '../support/processes.js';
 import { tempDir } from '../support/tmp.js';
-import { CHAOS_LEDGER_SQL, CHAOS_STEPS, chaosSaga, type ChaosInput } from './fixtures/chaos-saga.js';
+import { CHAOS_LEDGER_SQL, CHAOS_LEDGER_SQL_PG, CHAOS_STEPS, chaosSaga, type ChaosInput } from './fixtures/chaos-saga.js';
 
 const SOAK = process.env.TESSERA_SOAK === '1';
 const SAGAS = SOAK ? 1_000 : 200;
@@ -26,7 +27,26 @@ function prng(seed: number): () => number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('saga chaos: runner processes killed and paused on one SQLite file', () => {
+/** Where the runners meet: one SQLite file, or one schema on the shared PostgreSQL server. */
+const DATABASES = [
+  {
+    name: 'one SQLite file',
+    async open(dir: string) {
+      const path = join(dir, 'chaos.db');
+      return { store: await openSqliteEventStore({ path }), spec: `sqlite:${path}`, ledger: CHAOS_LEDGER_SQL, drop: async () => undefined };
+    },
+  },
+  {
+    name: 'one PostgreSQL schema',
+    async open() {
+      const schema = freshSchemaName('saga_chaos');
+      const store = await openPostgresEventStore({ connectionString: TEST_PG_URL, schema, maxConnections: 4 });
+      return { store, spec: `postgres:${schema}`, ledger: CHAOS_LEDGER_SQL_PG, drop: () => dropSchemas([schema]) };
+    },
+  },
+];
+
+describe.each(DATABASES)('saga chaos: runner processes killed and paused on $name', (database) => {
   const tmp = tempDir('tessera-saga-chaos-');
   afterAll(async () => {
     await killAllChildren();
@@ -36,11 +56,10 @@ describe('saga chaos: runner processes killed and paused on one SQLite file', ()
   it(`${SAGAS} sagas of ${CHAOS_STEPS} steps, 30% failing, ${RUNNERS} runners under kill -9 and SIGSTOP: every invariant holds`, async () => {
     const seed = Number(process.env.TESSERA_SEED ?? Date.now() % 1_000_000);
     const random = prng(seed);
-    const path = join(tmp.dir, 'chaos.db');
-    const store = await openSqliteEventStore({ path });
+    const { store, spec, ledger, drop } = await database.open(tmp.dir);
     const db = storeDatabase(store);
     const client = await openSagaEngine({ store, sagas: [chaosSaga(null)], maxConcurrent: 0 });
-    await db.exec(CHAOS_LEDGER_SQL);
+    await db.exec(ledger);
     const inputs = new Map<string, ChaosInput>();
     let started = 0;
     const startSome = async (n: number): Promise<void> => {
@@ -68,7 +87,7 @@ describe('saga chaos: runner processes killed and paused on one SQLite file', ()
     };
     let generation = 0;
     const spawnRunner = async (slot: number): Promise<void> => {
-      const child = spawnTsx(RUNNER, [`sqlite:${path}`, `r${slot}-${generation++}`, String(LEASE_MS)], { name: `runner ${slot}` });
+      const child = spawnTsx(RUNNER, [spec, `r${slot}-${generation++}`, String(LEASE_MS)], { name: `runner ${slot}` });
       runners[slot] = child;
       await child.waitForLine((l) => l === 'READY', 30_000);
     };
@@ -164,7 +183,7 @@ describe('saga chaos: runner processes killed and paused on one SQLite file', ()
     }
 
     console.log(
-      `saga chaos (seed ${seed}): ${SAGAS} sagas, ${completed} completed, ${compensated} compensated; ` +
+      `saga chaos on ${database.name} (seed ${seed}): ${SAGAS} sagas, ${completed} completed, ${compensated} compensated; ` +
         `${kills} kill -9, ${pauses} SIGSTOP/SIGCONT; all terminal ${settleMs} ms after faults stopped; ` +
         `${effects.filter((e) => e.phase === 'do').length} step effects, ${undoLog.length} compensations, ` +
         `${Number(attempts!.total)} effect attempts (${Number(attempts!.repeated)} keys run more than once, deduped); ` +
@@ -176,5 +195,6 @@ describe('saga chaos: runner processes killed and paused on one SQLite file', ()
     expect(statuses).toHaveLength(SAGAS);
     await client.stop();
     await store.close();
+    await drop();
   }, SOAK ? 600_000 : 150_000);
 });
