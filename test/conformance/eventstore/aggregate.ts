@@ -85,7 +85,7 @@ export function aggregateCases(ctx: ConformanceContext): void {
       ));
 
     it.skipIf(!ctx.capabilities.has('sharedDatabase'))(
-      'upgrades old events on every read path (skipped: adapter has no shared database)',
+      'upgrades old events on every read path [needs capability sharedDatabase; skipped without it]',
       () =>
         withStore(ctx, async (store, harness) => {
           await store.appendToStream('old', [{ type: 'Named', data: { name: 'Ada' } }, { type: 'Named', data: { name: 'Bob' } }]);

@@ -98,7 +98,7 @@ export function readCases(ctx: ConformanceContext): void {
 
   describe('shared database', () => {
     it.skipIf(!ctx.capabilities.has('sharedDatabase'))(
-      'persists across handles: a second handle reads and appends with correct versions (skipped: adapter has no shared database)',
+      'persists across handles: a second handle reads and appends with correct versions [needs capability sharedDatabase; skipped without it]',
       () =>
         withStore(ctx, async (store, harness) => {
           await store.appendToStream('p', events(2));

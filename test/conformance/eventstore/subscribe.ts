@@ -136,7 +136,7 @@ export function subscribeCases(ctx: ConformanceContext): void {
       }));
 
     it.skipIf(!ctx.capabilities.has('sharedDatabase'))(
-      'sees events appended through another handle of the same database (skipped: adapter has no shared database)',
+      'sees events appended through another handle of the same database [needs capability sharedDatabase; skipped without it]',
       () =>
         withStore(ctx, async (store, harness) => {
           const other = await harness.open();
