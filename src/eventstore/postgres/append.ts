@@ -3,17 +3,12 @@ import type { SqlExecutor } from '../../storage/port.js';
 import type { AppendRequest } from '../backend.js';
 import { checkExpectedVersion } from '../expected-version.js';
 import { type ExistingEvent, resolveIdempotentAppend } from '../idempotency.js';
-import type { AppendHook, AppendResult, RecordedEvent } from '../types.js';
+import { type AppliedAppend, toRecordedEvents } from '../applied.js';
+import type { AppendHook } from '../types.js';
 import type { PgStatements } from './schema.js';
 
 /** Positions available to one transaction: its xid shifted left by 16 bits, plus 0 … 65,535. */
 export const POSITIONS_PER_TRANSACTION = 65_536;
-
-/** What one append did; `firstPosition` is null for an idempotent retry (nothing stored). */
-export interface PgApplied {
-  result: AppendResult;
-  firstPosition: bigint | null;
-}
 
 /**
  * The whole append, run inside a transaction the caller opened (the backend, a storeTransaction, or a test
@@ -35,7 +30,7 @@ export async function appendInTransaction(
   req: AppendRequest,
   hooks: readonly AppendHook[],
   schema: string,
-): Promise<PgApplied> {
+): Promise<AppliedAppend> {
   await tx.query(sql.lockStream, [`${schema}:${req.streamId}`]);
   const [head] = await tx.query<{ xid: bigint; next_position: bigint; version: bigint | null; last_position: bigint | null }>(
     sql.streamHead,
@@ -92,7 +87,7 @@ export async function appendInTransaction(
     pgTextArray(req.events.map((e) => e.metadata)),
     `{${req.events.map((e) => e.schemaVersion).join(',')}}`,
   ]);
-  const applied: PgApplied = { result: { nextExpectedVersion: next, lastGlobalPosition: ins!.last }, firstPosition: ins!.first };
+  const applied: AppliedAppend = { result: { nextExpectedVersion: next, lastGlobalPosition: ins!.last }, firstPosition: ins!.first };
   if (hooks.length > 0) {
     const recorded = toRecordedEvents(req, applied);
     for (const hook of hooks) await hook.apply(recorded, tx);
@@ -106,23 +101,4 @@ export async function appendInTransaction(
  */
 export function pgTextArray(values: ReadonlyArray<string | null>): string {
   return `{${values.map((v) => (v === null ? 'NULL' : `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)).join(',')}}`;
-}
-
-// The events of one append occupy consecutive positions: (xid << 16) + 0, 1, 2, …
-function toRecordedEvents(req: AppendRequest, applied: PgApplied): RecordedEvent[] {
-  const firstVersion = applied.result.nextExpectedVersion - BigInt(req.events.length) + 1n;
-  return req.events.map((e, i) => {
-    const recorded: RecordedEvent = {
-      id: e.id,
-      streamId: req.streamId,
-      streamVersion: firstVersion + BigInt(i),
-      globalPosition: applied.firstPosition! + BigInt(i),
-      type: e.type,
-      data: JSON.parse(e.data),
-      recordedAt: new Date(req.recordedAt),
-      schemaVersion: e.schemaVersion,
-    };
-    if (e.metadata !== null) recorded.metadata = JSON.parse(e.metadata) as Record<string, unknown>;
-    return recorded;
-  });
 }

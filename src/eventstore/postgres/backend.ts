@@ -4,7 +4,8 @@ import { describePgError } from '../../storage/postgres-errors.js';
 import type { AppendRequest, BackendTransaction, EventStoreBackend, SnapshotRecord, StoredEvent } from '../backend.js';
 import type { AppendHook, AppendResult } from '../types.js';
 import { appendInTransaction, pgTextArray } from './append.js';
-import { NotificationListener, NotifySender, WakeSignal } from './listener.js';
+import { WakeSignal } from '../wake-signal.js';
+import { NotificationListener, NotifySender } from './listener.js';
 import { readAllBelowHorizon, type EventRow, toStoredEvent } from './read.js';
 import { notifyChannel, type PgStatements, statements } from './schema.js';
 

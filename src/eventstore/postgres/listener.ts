@@ -1,32 +1,7 @@
 import pg from 'pg';
 import { type PostgresDatabase, quoteIdent } from '../../storage/postgres.js';
 import { backoffDelay } from '../../support/backoff.js';
-
-/** A wake-up signal for subscriptions: resolved on every local commit or server notification. */
-export class WakeSignal {
-  #waiters = new Set<() => void>();
-
-  notify(): void {
-    const waiters = this.#waiters;
-    this.#waiters = new Set();
-    for (const w of waiters) w();
-  }
-
-  wait(timeoutMs: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const done = (): void => {
-        clearTimeout(timer);
-        this.#waiters.delete(done);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.#waiters.add(done);
-      signal.addEventListener('abort', done, { once: true });
-    });
-  }
-}
+import type { WakeSignal } from '../wake-signal.js';
 
 const RECONNECT = { initialDelayMs: 100, maxDelayMs: 2_000 };
 

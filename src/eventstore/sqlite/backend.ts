@@ -2,7 +2,9 @@ import type { SqliteDatabase } from '../../storage/sqlite.js';
 import type { AppendRequest, BackendTransaction, EventStoreBackend, SnapshotRecord, StoredEvent } from '../backend.js';
 import { checkExpectedVersion } from '../expected-version.js';
 import { type ExistingEvent, resolveIdempotentAppend } from '../idempotency.js';
-import type { AppendHook, AppendResult, RecordedEvent } from '../types.js';
+import type { AppendHook, AppendResult } from '../types.js';
+import { type AppliedAppend, toRecordedEvents } from '../applied.js';
+import { WakeSignal } from '../wake-signal.js';
 import { GroupCommitter } from './group-commit.js';
 import { SQL } from './schema.js';
 
@@ -22,39 +24,15 @@ type Row = {
   recorded_at: bigint;
 };
 
-/** A wake-up signal for subscriptions: resolved on every local commit. */
-class AppendSignal {
-  #waiters = new Set<() => void>();
-  notify(): void {
-    const waiters = this.#waiters;
-    this.#waiters = new Set();
-    for (const w of waiters) w();
-  }
-  wait(timeoutMs: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const done = (): void => {
-        clearTimeout(timer);
-        this.#waiters.delete(done);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.#waiters.add(done);
-      signal.addEventListener('abort', done, { once: true });
-    });
-  }
-}
-
 /**
  * The SQLite engine behind the event store. Appends go through a {@link GroupCommitter}: appends issued
  * in the same event-loop turn share one `BEGIN IMMEDIATE … COMMIT` (one fsync), each inside its own
  * savepoint so a conflicting append fails alone.
  */
 export class SqliteEventStoreBackend implements EventStoreBackend {
-  readonly #signal = new AppendSignal();
-  readonly #committer: GroupCommitter<AppendRequest, Applied>;
-  readonly #runHooks: ((req: AppendRequest, applied: Applied) => Promise<void>) | null;
+  readonly #signal = new WakeSignal();
+  readonly #committer: GroupCommitter<AppendRequest, AppliedAppend>;
+  readonly #runHooks: ((req: AppendRequest, applied: AppliedAppend) => Promise<void>) | null;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -64,7 +42,7 @@ export class SqliteEventStoreBackend implements EventStoreBackend {
     const runHooks =
       hooks.length === 0
         ? null
-        : async (req: AppendRequest, applied: Applied): Promise<void> => {
+        : async (req: AppendRequest, applied: AppliedAppend): Promise<void> => {
             if (applied.firstPosition === null) return; // an idempotent retry stored nothing new
             const recorded = toRecordedEvents(req, applied);
             for (const hook of hooks) await hook.apply(recorded, tx);
@@ -104,7 +82,7 @@ export class SqliteEventStoreBackend implements EventStoreBackend {
   }
 
   /** The append itself; runs inside the group's transaction, so every read here sees the write lock's view. */
-  #appendInTransaction(req: AppendRequest): Applied {
+  #appendInTransaction(req: AppendRequest): AppliedAppend {
     if (req.events.some((e) => e.idGiven)) {
       const existing: ExistingEvent[] = [];
       for (const e of req.events) {
@@ -230,31 +208,6 @@ export class SqliteEventStoreBackend implements EventStoreBackend {
     }
     return rows.map(fromRawRow);
   }
-}
-
-/** What one append did inside the transaction; `firstPosition` is null for an idempotent retry. */
-interface Applied {
-  result: AppendResult;
-  firstPosition: bigint | null;
-}
-
-// One writer at a time: the events of one append occupy consecutive positions.
-function toRecordedEvents(req: AppendRequest, applied: Applied): RecordedEvent[] {
-  const firstVersion = applied.result.nextExpectedVersion - BigInt(req.events.length) + 1n;
-  return req.events.map((e, i) => {
-    const recorded: RecordedEvent = {
-      id: e.id,
-      streamId: req.streamId,
-      streamVersion: firstVersion + BigInt(i),
-      globalPosition: applied.firstPosition! + BigInt(i),
-      type: e.type,
-      data: JSON.parse(e.data),
-      recordedAt: new Date(req.recordedAt),
-      schemaVersion: e.schemaVersion,
-    };
-    if (e.metadata !== null) recorded.metadata = JSON.parse(e.metadata) as Record<string, unknown>;
-    return recorded;
-  });
 }
 
 /** A `COLUMNS` row in raw (array) mode: integers are numbers, or BigInts when read with safeIntegers. */
