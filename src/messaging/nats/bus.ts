@@ -80,18 +80,21 @@ export class NatsEventBus implements EventBus {
     if (!Array.isArray(events)) throw new InvalidArgumentError('events', 'is not an array', 'Pass an array of recorded events.');
     const checked = events.map((e, i) => requireRecordedEvent(e, `events[${i}]`));
     const acks: PublishAck[] = [];
-    // Sent in order on one connection, so JetStream stores them in order; acks are taken in order too and
-    // the first failure ends the acknowledged prefix (later publishes that did land are deduplicated on retry).
-    for (let start = 0; start < checked.length; start += this.cfg.maxInFlight) {
-      const window = checked.slice(start, start + this.cfg.maxInFlight).map((e) => this.#send(e));
-      for (const p of window) p.catch(() => undefined);
-      for (const p of window) {
-        try {
-          acks.push(await p);
-        } catch (error) {
-          await Promise.allSettled(window);
-          return { acks, error };
-        }
+    const sent: Promise<PublishAck>[] = [];
+    // A sliding window: sent in order on one connection, so JetStream stores them in order; acks are taken
+    // in order too and the first failure ends the acknowledged prefix (later publishes that did land are
+    // deduplicated when the caller retries them).
+    while (acks.length < checked.length) {
+      while (sent.length < checked.length && sent.length - acks.length < this.cfg.maxInFlight) {
+        const p = this.#send(checked[sent.length]!);
+        p.catch(() => undefined);
+        sent.push(p);
+      }
+      try {
+        acks.push(await sent[acks.length]!);
+      } catch (error) {
+        await Promise.allSettled(sent);
+        return { acks, error };
       }
     }
     return { acks };

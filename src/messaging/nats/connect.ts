@@ -37,7 +37,8 @@ export async function connectNats(url: string, servers: string[], timeoutMs: num
     timer = setTimeout(() => reject(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
   });
   try {
-    const nc = connect({ servers, name, timeout: timeoutMs, maxReconnectAttempts: -1, reconnectTimeWait: 250, waitOnFirstConnect: false });
+    // noAsyncTraces: no Error (stack capture) per request, a large share of a publish's CPU cost.
+    const nc = connect({ servers, name, timeout: timeoutMs, maxReconnectAttempts: -1, reconnectTimeWait: 250, waitOnFirstConnect: false, noAsyncTraces: true });
     // If the deadline wins, a late connection must not leak.
     nc.then((c) => (Date.now() - started > timeoutMs ? c.close() : undefined)).catch(() => undefined);
     return await Promise.race([nc, deadline]);
