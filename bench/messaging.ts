@@ -2,9 +2,10 @@
  * Messaging benchmark: `npx tsx bench/messaging.ts [--events N] [--url nats://…]`.
  * Compares, on the same NATS server:
  *   - raw JetStream publish (pipelined, acked) and raw publish → pull consume → ack, end to end;
- *   - Tessera's relay alone (catching up a pre-written log) and Tessera end to end:
+ *   - Tessera's append alone, its relay alone (catching up a pre-written log) and Tessera end to end:
  *     append (SQLite file store) → outbox relay → JetStream → consumer applies through the inbox (SQLite).
- * Prints a table with events/s, p50/p99 latency and the ratio to the raw path. Streams are deleted afterwards.
+ * Prints a table with events/s, p50/p99 latency and the ratio to the raw path
+ * (relay vs raw publish, end to end vs raw publish → consume). Streams are deleted afterwards.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -111,7 +112,9 @@ async function tessera(url: string, n: number, stream: string, dir: string): Pro
   };
   try {
     // Relay alone: catch up a log written beforehand.
+    const appendStarted = performance.now();
     await appendAll();
+    const appendMs = performance.now() - appendStarted;
     const first = (await store.readAll({ maxCount: 1 }))[0]!.globalPosition;
     const last = first + BigInt(n) - 1n;
     let started = performance.now();
@@ -139,6 +142,7 @@ async function tessera(url: string, n: number, stream: string, dir: string): Pro
     await sub.stop();
     await relay.stop();
     return [
+      row('Tessera append alone (SQLite file, 10 events per append)', n, appendMs),
       row('Tessera relay (catch-up: readAll → publishAll → checkpoint)', n, relayMs),
       row('Tessera append → relay → consume → inbox apply (SQLite)', n, e2eMs, latencies),
     ];
@@ -153,7 +157,7 @@ function format(rows: MessagingBenchRow[]): string {
   const rawPub = rows[0]?.eventsPerSec ?? 0;
   const rawE2e = rows[1]?.eventsPerSec ?? 0;
   const ratio = (r: MessagingBenchRow, i: number): string => {
-    const base = i === 2 ? rawPub : i === 3 ? rawE2e : r.eventsPerSec;
+    const base = i === 3 ? rawPub : i === 4 ? rawE2e : i === 2 ? 0 : r.eventsPerSec;
     return base > 0 ? `${(r.eventsPerSec / base).toFixed(2)}×` : '-';
   };
   const ms = (v: number | null): string => (v === null ? '-' : String(Math.round(v)));
