@@ -96,7 +96,7 @@ export class ConsumerWorker implements BusSubscription {
   }
 
   #receive(m: JsMsg): void {
-    if (isDeadLetterSubject(this.ctx.prefix, m.subject)) return m.ack();
+    if (isDeadLetterSubject(this.ctx.prefix, m.subject)) return quietly(() => m.ack());
     const key = decodeURIComponent(m.headers?.get(HEADERS.streamId) ?? '');
     const version = parseVersion(m.headers?.get(HEADERS.streamVersion));
     const heartbeat = setInterval(() => quietly(() => m.working()), Math.max(200, Math.floor(this.config.ackWaitMs / 3)));
@@ -123,11 +123,13 @@ export class ConsumerWorker implements BusSubscription {
       q.shift();
       if (q.length === 0) this.#queues.delete(key);
       this.#running.add(key);
-      void this.#handle(head).finally(() => {
-        this.#running.delete(key);
-        this.#idle?.();
-        this.#pump();
-      });
+      void this.#handle(head)
+        .catch((e: unknown) => this.ctx.onError(e))
+        .finally(() => {
+          this.#running.delete(key);
+          this.#idle?.();
+          this.#pump();
+        });
     }
   }
 
