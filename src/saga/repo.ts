@@ -100,6 +100,21 @@ export async function fencedUpdate(
   return { cancelRequested: Number(rows[0]!.cancel_requested) !== 0 };
 }
 
+/**
+ * Extends a lease, but only while it is held: a renewal that lands after the run released the saga (a timer
+ * racing the release) must not re-lease it, or the saga would sit unclaimable until the lease ran out.
+ */
+export async function renewLease(tx: SqlExecutor, sagaId: string, fence: number, now: number, leaseUntil: number): Promise<{ cancelRequested: boolean } | 'released'> {
+  const rows = await tx.query<{ cancel_requested: unknown }>(
+    `UPDATE ${T_INSTANCES} SET lease_until = ?, updated_at = ? WHERE saga_id = ? AND fence = ? AND lease_owner IS NOT NULL RETURNING cancel_requested`,
+    [leaseUntil, now, sagaId, fence],
+  );
+  if (rows.length > 0) return { cancelRequested: Number(rows[0]!.cancel_requested) !== 0 };
+  const still = await tx.query(`SELECT 1 AS x FROM ${T_INSTANCES} WHERE saga_id = ? AND fence = ?`, [sagaId, fence]);
+  if (still.length > 0) return 'released';
+  throw new FencingError(`saga:${sagaId}`, BigInt(fence));
+}
+
 /** Records a step attempt as started (attempts + 1). Call after {@link fencedUpdate} in the same transaction. */
 export async function startStep(
   tx: SqlExecutor,

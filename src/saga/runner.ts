@@ -7,7 +7,7 @@ import { encodeJson } from '../support/json.js';
 import { DEFAULT_COMPENSATION_RETRY, DEFAULT_STEP_RETRY, resolveRetry } from './define.js';
 import { lifecycleEvent, sagaStreamId } from './events.js';
 import { errorText, Invocation, isRetryable, type InvokeResult } from './invoke.js';
-import { acquireLocks, consumeSignal, deleteStep, fencedUpdate, findSignal, finishStep, type InstanceChanges, loadSteps, releaseLocks, startStep } from './repo.js';
+import { acquireLocks, consumeSignal, deleteStep, fencedUpdate, findSignal, finishStep, type InstanceChanges, loadSteps, releaseLocks, renewLease, startStep } from './repo.js';
 import { type InstanceRow, outputsOf, stepKey, type StepRow } from './rows.js';
 import type { SagaDefinition, SagaStepDefinition, StepContext } from './types.js';
 
@@ -103,8 +103,9 @@ export class SagaRun {
   async #renew(): Promise<void> {
     if (this.#halted) return;
     try {
-      const r = await this.#commit({ lease_until: this.#env.clock.now() + this.#env.leaseMs });
-      if (r.cancelRequested) this.cancelRequested();
+      const now = this.#env.clock.now();
+      const r = await storeTransaction(this.#env.store, (tx) => renewLease(tx.sql, this.sagaId, this.#row.fence, now, now + this.#env.leaseMs));
+      if (r !== 'released' && r.cancelRequested) this.cancelRequested();
     } catch (e) {
       if (isTesseraError(e, 'LEASE_FENCED')) {
         this.#lost = true;

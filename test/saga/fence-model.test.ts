@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EventStore, runMigrations, type SqlDriver, storeDatabase } from '../../src/index.js';
-import { claimRunnable, fencedUpdate } from '../../src/saga/repo.js';
+import { claimRunnable, fencedUpdate, renewLease } from '../../src/saga/repo.js';
 import { decodeInstance } from '../../src/saga/rows.js';
 import { SAGA_MIGRATIONS, SAGA_MIGRATIONS_TABLE, T_INSTANCES } from '../../src/saga/schema.js';
 import { ADAPTERS, type SagaDb } from './harness.js';
@@ -74,13 +74,14 @@ describe.each(ADAPTERS)('claim/lease/fence model on $name', (adapter) => {
           const f = belief[r];
           if (f === null || f === undefined) continue;
           const mayWrite = f === m.fence;
-          const changes =
-            op.kind === 'write' ? { next_step: m.nextStep + 1 } : op.kind === 'renew' ? { lease_until: now + LEASE } : { release: true };
+          const changes = op.kind === 'write' ? { next_step: m.nextStep + 1 } : { release: true };
           const outcome = await db
-            .transaction((tx) => fencedUpdate(tx, 'm', f, now, changes))
-            .then(() => 'ok' as const, (e: { code?: string }) => e.code);
-          expect(outcome).toBe(mayWrite ? 'ok' : 'LEASE_FENCED');
-          if (mayWrite) {
+            .transaction((tx) => (op.kind === 'renew' ? renewLease(tx, 'm', f, now, now + LEASE) : fencedUpdate(tx, 'm', f, now, changes)))
+            .then((r) => (r === 'released' ? ('released' as const) : ('ok' as const)), (e: { code?: string }) => e.code);
+          // A renewal after the holder released the saga must not lease it again.
+          const released = op.kind === 'renew' && mayWrite && m.owner === null;
+          expect(outcome).toBe(mayWrite ? (released ? 'released' : 'ok') : 'LEASE_FENCED');
+          if (mayWrite && !released) {
             expect(r).toBe(m.lastClaimer); // a write that lands always comes from the latest claimer
             if (op.kind === 'write') m.nextStep++;
             if (op.kind === 'renew') m.leaseUntil = now + LEASE;
