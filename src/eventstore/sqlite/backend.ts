@@ -145,8 +145,8 @@ export class SqliteEventStoreBackend implements EventStoreBackend {
     return this.db.outsideTransaction(() => {
       const limit = opts.maxCount ?? NO_LIMIT;
       return opts.backward
-        ? this.#events(SQL.readBackward, [streamId, opts.fromVersion ?? MAX_VERSION, limit])
-        : this.#events(SQL.readForward, [streamId, opts.fromVersion ?? 1n, limit]);
+        ? this.#events(SQL.readBackward, [streamId, opts.fromVersion ?? MAX_VERSION, limit], streamId)
+        : this.#events(SQL.readForward, [streamId, opts.fromVersion ?? 1n, limit], streamId);
     });
   }
 
@@ -200,21 +200,24 @@ export class SqliteEventStoreBackend implements EventStoreBackend {
    * twice as fast as objects of BigInts (bench/profile/read-variants.ts); a page holding any integer past
    * 2^53 is read again with BigInts so no position or version ever loses precision.
    */
-  #events(sql: string, params: unknown[]): StoredEvent[] {
+  #events(sql: string, params: unknown[], streamId?: string): StoredEvent[] {
     const stmt = this.db.statement(sql).raw(true);
-    const rows = stmt.safeIntegers(false).all(...params) as RawRow[];
+    let rows = stmt.safeIntegers(false).all(...params) as RawRow[];
     for (const r of rows) {
-      if (!Number.isSafeInteger(r[0]) || !Number.isSafeInteger(r[3])) return (stmt.safeIntegers(true).all(...params) as RawRow[]).map(fromRawRow);
+      if (!Number.isSafeInteger(r[0]) || !Number.isSafeInteger(r[3])) {
+        rows = stmt.safeIntegers(true).all(...params) as RawRow[];
+        break;
+      }
     }
-    return rows.map(fromRawRow);
+    return rows.map((r) => fromRawRow(r, streamId ?? r[2]!));
   }
 }
 
-/** A `COLUMNS` row in raw (array) mode: integers are numbers, or BigInts when read with safeIntegers. */
+/** A `COLUMNS` row in raw (array) mode: integers are numbers, or BigInts when read with safeIntegers; no stream id in reads of one stream. */
 type RawRow = [
   globalPosition: number | bigint,
   eventId: string,
-  streamId: string,
+  streamId: string | null,
   streamVersion: number | bigint,
   type: string,
   data: string,
@@ -223,11 +226,11 @@ type RawRow = [
   recordedAt: number | bigint,
 ];
 
-function fromRawRow(r: RawRow): StoredEvent {
+function fromRawRow(r: RawRow, streamId: string): StoredEvent {
   const metadata = r[6];
   return {
     id: r[1],
-    streamId: r[2],
+    streamId,
     streamVersion: BigInt(r[3]),
     globalPosition: BigInt(r[0]),
     type: r[4],

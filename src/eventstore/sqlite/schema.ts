@@ -41,6 +41,8 @@ export const SQLITE_MIGRATIONS_TABLE = 'tessera_migrations';
 
 const COLUMNS =
   'global_position, event_id, stream_id, stream_version, event_type, data, metadata, schema_version, recorded_at';
+// Reads of one stream know its id: the same layout without building that string again for every row.
+const STREAM_COLUMNS = 'global_position, event_id, NULL, stream_version, event_type, data, metadata, schema_version, recorded_at';
 
 /** Every statement of the hot path, written once. */
 export const SQL = {
@@ -51,8 +53,8 @@ export const SQL = {
   insertMany: (n: number) =>
     `INSERT INTO tessera_events (event_id, stream_id, stream_version, event_type, data, metadata, schema_version, recorded_at) VALUES ${new Array(n).fill('(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
   byEventId: 'SELECT global_position, stream_id, stream_version, event_type, data FROM tessera_events WHERE event_id = ?',
-  readForward: `SELECT ${COLUMNS} FROM tessera_events WHERE stream_id = ? AND stream_version >= ? ORDER BY stream_version ASC LIMIT ?`,
-  readBackward: `SELECT ${COLUMNS} FROM tessera_events WHERE stream_id = ? AND stream_version <= ? ORDER BY stream_version DESC LIMIT ?`,
+  readForward: `SELECT ${STREAM_COLUMNS} FROM tessera_events WHERE stream_id = ? AND stream_version >= ? ORDER BY stream_version ASC LIMIT ?`,
+  readBackward: `SELECT ${STREAM_COLUMNS} FROM tessera_events WHERE stream_id = ? AND stream_version <= ? ORDER BY stream_version DESC LIMIT ?`,
   readAll: `SELECT ${COLUMNS} FROM tessera_events WHERE global_position >= ? ORDER BY global_position ASC LIMIT ?`,
   readAllTypes: (n: number) =>
     `SELECT ${COLUMNS} FROM tessera_events WHERE global_position >= ? AND event_type IN (${new Array(n).fill('?').join(', ')}) ORDER BY global_position ASC LIMIT ?`,
