@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defineSaga, NonRetryableError, sagaStreamId, type StepContext } from '../../src/index.js';
-import { ADAPTERS, delay, gate, useSagaFixture } from './harness.js';
+import { ADAPTERS, gate, useSagaFixture } from './harness.js';
 
 type In = { fail?: string; hard?: boolean };
 
@@ -337,6 +337,5 @@ describe.each(ADAPTERS)('saga engine on $name', (adapter) => {
     expect((await engine.waitForTerminal('w1', { timeoutMs: 10_000 })).status).toBe('completed');
     await engine.stop();
     await expect(engine.start('hold', 'w2', {})).rejects.toMatchObject({ code: 'STORE_CLOSED' });
-    await delay(1);
   });
 });
