@@ -71,7 +71,7 @@ export async function applyBatch(
     const sql =
       track === 'live'
         ? `UPDATE ${REGISTRY_TABLE} SET position = ?, phase = ?, attempts = 0, updated_at = ? WHERE name = ? AND position = ? AND state = 'running'`
-        : `UPDATE ${REGISTRY_TABLE} SET rebuild_position = ?, phase = ?, attempts = 0, updated_at = ? WHERE name = ? AND rebuild_position = ? AND state = 'running'`;
+        : `UPDATE ${REGISTRY_TABLE} SET rebuild_position = ?, phase = ?, attempts = 0, updated_at = ?, rebuild_applied = rebuild_applied + ${events.length} WHERE name = ? AND rebuild_position = ? AND state = 'running'`;
     const { changes } = await tx.run(sql, [to, phase, c.now, p.name, from]);
     if (changes !== 1) throw new CheckpointMoved(p.name);
   });
@@ -100,7 +100,7 @@ export async function startRebuild(c: TxContext, p: Projection, row: RegistryRow
     await dropTables(tx, Object.values(shadow));
     await p.setup(tx, shadow);
     await tx.run(
-      `UPDATE ${REGISTRY_TABLE} SET generation = ?, rebuild_version = ?, rebuild_position = 0, rebuild_requested = 0, rebuild_started_at = ?, updated_at = ? WHERE name = ?`,
+      `UPDATE ${REGISTRY_TABLE} SET generation = ?, rebuild_version = ?, rebuild_position = 0, rebuild_applied = 0, rebuild_requested = 0, rebuild_started_at = ?, updated_at = ? WHERE name = ?`,
       [generation, p.version, c.now, c.now, p.name],
     );
   });

@@ -4,6 +4,7 @@ import type { SqlDriver } from '../storage/port.js';
 import { sleep } from '../support/clock.js';
 import { requirePositiveInt } from '../support/validate.js';
 import { headPosition } from './head.js';
+import { progressFigures, remainingEvents } from './progress.js';
 import { requireRow } from './registry.js';
 
 /** One progress report of a rebuild. */
@@ -13,7 +14,10 @@ export interface RebuildProgress {
   position: bigint;
   /** Last readable position of the log. */
   head: bigint;
-  /** 0–100. */
+  /** Events replayed so far, and events still to replay (exact up to 1 000, estimated beyond). */
+  processed: number;
+  remaining: number;
+  /** 0–100, by events. */
   percent: number;
   eventsPerSec: number;
   /** Estimated time to catch up, null until a rate is known. */
@@ -58,15 +62,14 @@ export class RebuildWatch extends EventEmitter {
     const first = await requireRow(this.db, this.name);
     let seen = first.rebuildVersion !== null || first.rebuildRequested;
     const startGeneration = first.generation;
-    const started = Date.now();
-    let startPosition: bigint | null = null;
+    const logStart = (await this.store.readAll({ maxCount: 1 }))[0]?.globalPosition ?? 1n;
+    let start: { at: number; applied: number } | null = null;
     let reportedFailure = false;
     while (!this.#stopped) {
       const row = await requireRow(this.db, this.name);
       const inProgress = row.rebuildVersion !== null || row.rebuildRequested;
       if (!inProgress && (seen || row.generation > startGeneration)) {
-        const eventsPerSec = (Number(row.position - (startPosition ?? 0n)) * 1000) / Math.max(1, Date.now() - started);
-        this.emit('progress', { name: this.name, position: row.position, head: row.position, percent: 100, eventsPerSec, etaMs: 0 } satisfies RebuildProgress);
+        this.emit('progress', { name: this.name, position: row.position, head: row.position, processed: 0, remaining: 0, ...progressFigures(0, 0, 1), percent: 100 } satisfies RebuildProgress);
         this.emit('done', { version: row.version, position: row.position });
         return { version: row.version, position: row.position };
       }
@@ -77,19 +80,21 @@ export class RebuildWatch extends EventEmitter {
       reportedFailure = row.state === 'failed';
       if (row.rebuildVersion !== null && row.rebuildPosition !== null) {
         const position = row.rebuildPosition;
-        startPosition ??= position;
-        const head = await headPosition(this.store, position + 1n);
-        const top = head > position ? head : position;
-        const eventsPerSec = (Number(position - startPosition) * 1000) / Math.max(1, Date.now() - started);
-        const progress: RebuildProgress = {
+        start ??= { at: Date.now(), applied: row.rebuildApplied };
+        const density = position >= logStart ? row.rebuildApplied / Number(position - logStart + 1n) : 1;
+        const remaining = await remainingEvents(this.store, position, density > 0 ? density : 1);
+        const rate = progressFigures(row.rebuildApplied - start.applied, remaining, Date.now() - start.at);
+        const overall = progressFigures(row.rebuildApplied, remaining, 1);
+        this.emit('progress', {
           name: this.name,
           position,
-          head: top,
-          percent: top === 0n ? 100 : Number((position * 10_000n) / top) / 100,
-          eventsPerSec,
-          etaMs: eventsPerSec > 0 ? Math.round((Number(top - position) / eventsPerSec) * 1000) : null,
-        };
-        this.emit('progress', progress);
+          head: await headPosition(this.store, position + 1n),
+          processed: row.rebuildApplied,
+          remaining,
+          percent: overall.percent,
+          eventsPerSec: rate.eventsPerSec,
+          etaMs: rate.etaMs,
+        } satisfies RebuildProgress);
       }
       await sleep(intervalMs);
     }

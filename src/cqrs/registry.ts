@@ -29,6 +29,7 @@ const DDL = `CREATE TABLE IF NOT EXISTS ${REGISTRY_TABLE} (
   rebuild_version INTEGER,
   rebuild_position BIGINT,
   rebuild_started_at BIGINT,
+  rebuild_applied BIGINT NOT NULL DEFAULT 0,
   updated_at BIGINT NOT NULL
 )`;
 
@@ -51,6 +52,8 @@ export interface RegistryRow {
   rebuildVersion: number | null;
   rebuildPosition: bigint | null;
   rebuildStartedAt: number | null;
+  /** Events the current rebuild has replayed so far. */
+  rebuildApplied: number;
   updatedAt: number;
 }
 
@@ -126,6 +129,7 @@ function toRow(r: Record<string, unknown>): RegistryRow {
     rebuildVersion: numOrNull(r.rebuild_version),
     rebuildPosition: bigOrNull(r.rebuild_position),
     rebuildStartedAt: numOrNull(r.rebuild_started_at),
+    rebuildApplied: Number(r.rebuild_applied ?? 0),
     updatedAt: Number(r.updated_at),
   };
 }

@@ -7,6 +7,7 @@ import { backoffDelay } from '../support/backoff.js';
 import { type Clock, sleep } from '../support/clock.js';
 import { ApplyFailure, applyBatch, park, startRebuild, swapRebuild, type Track, type TxContext } from './checkpoint.js';
 import { headPosition } from './head.js';
+import { progressFigures, remainingEvents } from './progress.js';
 import { liveTables, type Projection, shadowTables } from './projection.js';
 import { readRow, type RegistryRow } from './registry.js';
 
@@ -38,7 +39,7 @@ export class ProjectionWorker {
   readonly #limit: Record<Track, number | null> = { live: null, rebuild: null };
   #caughtUp = false;
   #failure: { eventId: string; attempts: number } | null = null;
-  #rebuildStats: { started: number; from: bigint; lastHeadAt: number; head: bigint } | null = null;
+  #rebuildStats: { started: number; from: bigint; processed: number; lastAt: number } | null = null;
   readonly done: Promise<void>;
 
   constructor(
@@ -136,7 +137,7 @@ export class ProjectionWorker {
       this.#failure = null;
       if (track === 'live') this.#caughtUp = false;
       if (events.length > 0) this.c.events.emit('batch', { name: this.p.name, track, position: to, count: events.length });
-      if (track === 'rebuild') await this.#progress(from, to);
+      if (track === 'rebuild') await this.#progress(from, to, events.length);
     }
     if (track === 'rebuild' && !full) {
       const current = { ...row, rebuildPosition: to };
@@ -155,23 +156,17 @@ export class ProjectionWorker {
     return true;
   }
 
-  async #progress(from: bigint, to: bigint): Promise<void> {
+  async #progress(from: bigint, to: bigint, count: number): Promise<void> {
     const now = this.c.clock.now();
-    const stats = (this.#rebuildStats ??= { started: now, from, lastHeadAt: 0, head: to });
-    if (now - stats.lastHeadAt >= 500) {
-      stats.head = await headPosition(this.c.store, to);
-      stats.lastHeadAt = now;
-    }
-    const elapsed = Math.max(1, now - stats.started);
-    const eventsPerSec = (Number(to - stats.from) * 1000) / elapsed;
-    const remaining = Number((stats.head > to ? stats.head : to) - to);
-    this.c.events.emit('rebuild-progress', {
-      name: this.p.name,
-      position: to,
-      head: stats.head > to ? stats.head : to,
-      eventsPerSec,
-      etaMs: eventsPerSec > 0 ? Math.round((remaining / eventsPerSec) * 1000) : null,
-    });
+    const stats = (this.#rebuildStats ??= { started: now, from, processed: 0, lastAt: 0 });
+    stats.processed += count;
+    if (now - stats.lastAt < 1_000) return; // a bounded read per report: at most one report a second
+    stats.lastAt = now;
+    const density = to > stats.from ? stats.processed / Number(to - stats.from) : 1;
+    const remaining = await remainingEvents(this.c.store, to, density > 0 ? density : 1);
+    const head = await headPosition(this.c.store, to + 1n);
+    const figures = progressFigures(stats.processed, remaining, now - stats.started);
+    this.c.events.emit('rebuild-progress', { name: this.p.name, position: to, head, processed: stats.processed, remaining, ...figures });
   }
 
   async #renewIfDue(): Promise<void> {

@@ -69,7 +69,8 @@ for (const engine of ['SQLite', 'PostgreSQL'] as const) describe(`projector leas
     const stoppedAt = BigInt(stopped.position as string);
     await new Promise((r) => setTimeout(r, 700)); // past A's lease
 
-    const b = new ProjectorChild({ ...shared.env, TESSERA_OWNER: 'B', LEASE_MS: '500', BATCH: '100', POLL_MS: '10' });
+    // B's longer lease keeps a slow machine from letting it expire too, so A stays fenced out.
+    const b = new ProjectorChild({ ...shared.env, TESSERA_OWNER: 'B', LEASE_MS: '5000', BATCH: '100', POLL_MS: '10' });
     cleanups.push(() => b.kill());
     const acquiredB = await b.next((l) => l.ev === 'acquired');
     expect(BigInt(acquiredB.fence as string)).toBe(BigInt(acquiredA.fence as string) + 1n);
@@ -87,6 +88,7 @@ for (const engine of ['SQLite', 'PostgreSQL'] as const) describe(`projector leas
     expect(BigInt(byA[0]!.mx as number | bigint)).toBe(stoppedAt); // nothing A did after resuming landed
     expect(Number(byA[0]!.c)).toBe(500);
     expect(a.lines.filter((l) => l.ev === 'batch').length).toBe(5);
+    expect(a.lines.filter((l) => l.ev === 'acquired').length).toBe(1); // A stays in standby
     const counts = await db.query<{ c: number; mx: number }>('SELECT count(*) AS c, max(n) AS mx FROM cart_applied');
     expect(Number(counts[0]!.c)).toBe(3_300);
     expect(Number(counts[0]!.mx)).toBe(1);

@@ -91,15 +91,16 @@ async function withProjections(cmd: Command, fn: (store: EventStore, db: SqlDriv
 
 /** Shows a rebuild's progress: a bar on a terminal's stderr, JSON lines with `--json`. */
 async function follow(watch: RebuildWatch, json: boolean): Promise<{ version: number; position: bigint }> {
-  const bar = json ? null : new SingleBar({ format: ' rebuild [{bar}] {percentage}% | {value}/{total} positions | {rate} events/s | ETA {eta}s', stream: process.stderr, hideCursor: true });
+  const bar = json ? null : new SingleBar({ format: ' rebuild [{bar}] {percentage}% | {value}/{total} events | {rate} events/s | ETA {eta}s', stream: process.stderr, hideCursor: true });
   let started = false;
   watch.on('progress', (p: RebuildProgress) => {
     if (json) return void writeLine(jsonLine({ progress: p }));
-    const total = Number(p.head);
+    const total = Math.max(1, p.processed + p.remaining);
+    const done = p.percent === 100 ? total : p.processed;
     const payload = { rate: Math.round(p.eventsPerSec), eta: p.etaMs === null ? '?' : Math.ceil(p.etaMs / 1000) };
-    if (!started) bar!.start(Math.max(total, 1), Number(p.position), payload);
-    else bar!.setTotal(Math.max(total, 1));
-    bar!.update(Number(p.position), payload);
+    if (!started) bar!.start(total, done, payload);
+    else bar!.setTotal(total);
+    bar!.update(done, payload);
     started = true;
   });
   watch.on('failed', (f: { eventId: string | null; error: string | null }) => note(`rebuild parked on event ${f.eventId ?? '?'}: ${f.error ?? ''} (retry or skip it)`));
