@@ -113,14 +113,19 @@ export class ConsumerWorker implements BusSubscription {
     this.#queues.set(h.key, q);
   }
 
+  // Starts the oldest ready messages (by bus sequence) of streams with no handler running, up to the
+  // concurrency limit; with concurrency 1 that is plain publish order.
   #pump(): void {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#running.size >= this.config.concurrency) return;
     const now = Date.now();
-    for (const [key, q] of this.#queues) {
-      if (this.#running.size >= this.config.concurrency) return;
-      const head = q[0];
-      if (head === undefined || this.#running.has(key) || head.notBefore > now) continue;
-      q.shift();
+    const ready: Array<[string, Held[]]> = [];
+    for (const entry of this.#queues) {
+      const head = entry[1][0];
+      if (head !== undefined && !this.#running.has(entry[0]) && head.notBefore <= now) ready.push(entry);
+    }
+    ready.sort((a, b) => a[1][0]!.m.seq - b[1][0]!.m.seq);
+    for (const [key, q] of ready.slice(0, this.config.concurrency - this.#running.size)) {
+      const head = q.shift()!;
       if (q.length === 0) this.#queues.delete(key);
       this.#running.add(key);
       void this.#handle(head)
