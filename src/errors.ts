@@ -379,7 +379,8 @@ export class SagaTimeoutError extends TesseraError {
 }
 
 /**
- * The saga ran past its `deadlineMs`: the in-flight step was aborted and the saga compensated.
+ * The saga ran past its `deadlineMs`: the in-flight step was aborted and the saga cancelled (its started steps
+ * compensated); the saga's `error` carries this message.
  *
  * @example
  * ```ts

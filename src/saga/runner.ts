@@ -213,7 +213,7 @@ export class SagaRun {
         this.#steps.delete(stepKey(pre.stepNo, pre.phase));
       };
       if (this.#row.cancelRequested) return this.#beginUndo('cancelling', 'cancelled on request', drop);
-      return this.#beginUndo('compensating', new SagaDeadlineExceededError(this.sagaId, env.def.deadlineMs ?? 0).message, drop);
+      return this.#beginUndo('cancelling', new SagaDeadlineExceededError(this.sagaId, env.def.deadlineMs ?? 0).message, drop);
     }
     const i = this.#row.nextStep;
     const step = env.def.steps[i]!;
@@ -299,8 +299,9 @@ export class SagaRun {
       env.wakeAt(at);
       return 'yield';
     }
-    const why = res.kind === 'deadline' ? message : `Step "${step.name}" failed: ${message}`;
-    return this.#beginUndo('compensating', why, (tx) => this.#finish(tx, started, 'failed', { error: message, uncertain }));
+    // A passed deadline cancels the saga (SAGAS.md: cancel and deadline go through cancelling).
+    if (res.kind === 'deadline') return this.#beginUndo('cancelling', message, (tx) => this.#finish(tx, started, 'failed', { error: message, uncertain }));
+    return this.#beginUndo('compensating', `Step "${step.name}" failed: ${message}`, (tx) => this.#finish(tx, started, 'failed', { error: message, uncertain }));
   }
 
   async #forwardSucceeded(i: number, started: StepRow, output: string | null): Promise<Next> {

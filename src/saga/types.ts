@@ -56,7 +56,7 @@ export interface SagaDefinitionInput<I> {
   name: string;
   /** Unfinished sagas stay on the version they started with. */
   version: number;
-  /** The whole saga must finish within this long after start, or it compensates. */
+  /** The whole saga must finish within this long after start, or it is cancelled (through `cancelling`, compensating). */
   deadlineMs?: number;
   /** Default `{ maxAttempts: 5 }` (delays 100 ms → 10 s). */
   compensationRetry?: SagaRetryPolicy;

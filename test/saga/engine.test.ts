@@ -273,7 +273,7 @@ describe.each(ADAPTERS)('saga engine on $name', (adapter) => {
     await expect(completed.cancel('i2')).rejects.toMatchObject({ code: 'SAGA_INVALID_STATE' });
   });
 
-  it('compensates when the saga passes its deadline, aborting the running step', async () => {
+  it('cancels (through cancelling, compensating) when the saga passes its deadline, aborting the running step', async () => {
     const log: string[] = [];
     const saga = defineSaga({
       name: 'deadline',
@@ -295,8 +295,10 @@ describe.each(ADAPTERS)('saga engine on $name', (adapter) => {
     const engine = await fx().engine({ sagas: [saga] });
     await engine.start('deadline', 'dl1', {});
     const done = await engine.waitForTerminal('dl1', { timeoutMs: 10_000 });
-    expect(done.status).toBe('compensated');
+    expect(done.status).toBe('cancelled');
     expect(done.error).toMatch(/deadline/);
+    const types = (await fx().store.readStream(sagaStreamId('dl1'))).map((e) => e.type);
+    expect(types).toEqual(['SagaStarted', 'SagaCancelling', 'SagaCancelled']);
     // If the deadline passed before 'slow' began (a slow machine), 'slow' never ran and is not undone.
     expect([['do:a', 'do:slow', 'undo:slow', 'undo:a'], ['do:a', 'undo:a']]).toContainEqual(log);
     expect(done.steps.find((s) => s.name === 'slow' && s.phase === 'do')?.state ?? 'failed').toBe('failed');
