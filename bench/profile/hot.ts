@@ -6,7 +6,7 @@ import { tesseraSqliteRow } from '../targets/sqlite.js';
 
 const mode = process.argv[2] ?? 'single';
 const count = Number(process.argv[3] ?? 20_000);
-const t = await tesseraSqliteRow('NORMAL').open();
+const t = await tesseraSqliteRow((process.env.TESSERA_SYNC as 'FULL' | undefined) ?? 'NORMAL').open();
 if (mode === 'single') for (let i = 0; i < count; i++) await t.appendNew(`s-${i}`);
 if (mode === 'batch') for (let i = 0; i < count / 1000; i++) await t.appendBatch(`b-${i}`, 1000);
 if (mode === 'read') {

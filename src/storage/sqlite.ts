@@ -93,10 +93,11 @@ export class SqliteDatabase implements SqlDriver {
    */
   writeSync<T>(fn: () => T): T {
     this.assertOpen();
-    this.#execRaw('BEGIN IMMEDIATE');
+    // Prepared once: `exec` would parse BEGIN and COMMIT again on every append.
+    this.#runPrepared('BEGIN IMMEDIATE');
     try {
       const result = fn();
-      this.#execRaw('COMMIT');
+      this.#runPrepared('COMMIT');
       return result;
     } catch (e) {
       if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
@@ -216,6 +217,14 @@ export class SqliteDatabase implements SqlDriver {
       }
     };
     return this.lock.locked ? this.lock.runExclusive(guarded) : guarded();
+  }
+
+  #runPrepared(sql: string): void {
+    try {
+      this.statement(sql).run();
+    } catch (e) {
+      throw toStorageError(e, `SQLite ${sql.split(' ')[0] ?? 'statement'} failed`);
+    }
   }
 
   #execRaw(sql: string): void {
