@@ -36,9 +36,17 @@ export interface ProjectorOptions {
 }
 
 /**
- * Runs async projections. Events it emits: `acquired`, `batch`, `caught-up`, `retrying`, `failed`,
- * `fenced` (the lease was taken over; the refused write is in `error`), `rebuild-started`,
- * `rebuild-progress` ({ position, head, eventsPerSec, etaMs }), `rebuild-swapped`, `worker-error`.
+ * Runs async projections (create it with {@link startProjector}). Events it emits: `acquired`, `batch`,
+ * `caught-up`, `retrying`, `failed`, `fenced` (the lease was taken over; the refused write is in `error`),
+ * `rebuild-started`, `rebuild-progress` (a `RebuildProgress`), `rebuild-swapped`, `worker-error`.
+ *
+ * @example
+ * ```ts
+ * const projector = await startProjector({ store, projections: [cartTotals] });
+ * projector.events.on('rebuild-progress', (p) => console.log(`${p.percent}% ETA ${p.etaMs} ms`));
+ * await projector.rebuild('cart_totals');
+ * console.table(await projector.status());
+ * ```
  */
 export class Projector {
   readonly events = new EventEmitter();
