@@ -157,7 +157,11 @@ export class OutboxRelay {
     }
   }
 
-  /** One round: hold the lease, publish the next page, advance the checkpoint. True when it published. */
+  /**
+   * One round: hold the lease, publish the next page, advance the checkpoint. True when the page was full
+   * (more is waiting): a caught-up relay pauses `pollIntervalMs` so the next round carries a batch, rather
+   * than a checkpoint commit per append competing with the writers.
+   */
   async #round(): Promise<boolean> {
     if (!(await this.#holdLease())) return false;
     const from = await this.checkpoint();
@@ -182,7 +186,7 @@ export class OutboxRelay {
       this.#position = last.globalPosition;
     }
     if (result.error !== undefined) throw result.error;
-    return true;
+    return page.length === this.cfg.batchSize;
   }
 
   async #holdLease(): Promise<boolean> {
