@@ -117,9 +117,15 @@ export class ProjectionWorker {
   async #batch(row: RegistryRow, track: Track): Promise<boolean> {
     const from = track === 'live' ? row.position : row.rebuildPosition!;
     const types = this.p.handles ? { types: [...this.p.handles] } : {};
-    // Typed reads skip other events; the head (read first, so it is all visible) lets the checkpoint pass them too.
-    const head = this.p.handles ? await headPosition(this.c.store, from + 1n) : null;
-    const page = await this.c.store.readAll({ fromPosition: from + 1n, maxCount: this.c.batchSize, ...types });
+    const read = (): Promise<RecordedEvent[]> => this.c.store.readAll({ fromPosition: from + 1n, maxCount: this.c.batchSize, ...types });
+    let page = await read();
+    let head: bigint | null = null;
+    if (this.p.handles && page.length < this.c.batchSize) {
+      // Typed reads skip other events. Near the end of the log, find the head, then read again: every
+      // event up to that head is visible to the second read, so the checkpoint may pass the skipped ones.
+      head = await headPosition(this.c.store, from + 1n);
+      page = await read();
+    }
     const full = page.length === this.c.batchSize;
     let events: RecordedEvent[] = page;
     const limit = this.#limit[track];
