@@ -63,6 +63,15 @@ for (const { name, create } of ADAPTERS) describe(`handleCommand (${name})`, () 
     await expect(handleCommand(store, 'cart-9', cmd, cartDecider, { commandId: 'cmd-1' })).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
+  it('handles one command id sent 10 times concurrently exactly once', async () => {
+    store = await openSqliteEventStore();
+    const cmd = { type: 'AddItem', sku: 'A', qty: 1, price: 7 } as const;
+    const results = await Promise.all(Array.from({ length: 10 }, () => handleCommand(store, 'dup', cmd, cartDecider, { commandId: 'same', maxRetries: 20 })));
+    expect((await store.readStream('dup')).length).toBe(1);
+    for (const r of results) expect(r).toEqual(results[0]);
+    expect(results[0]!.state.total).toBe(7);
+  });
+
   it('retries on conflicts: 20 concurrent commands on one stream all land', async () => {
     store = await openSqliteEventStore();
     const results = await Promise.all(
