@@ -73,6 +73,12 @@ function validateStep<I>(value: unknown, i: number): SagaStepDefinition<I> {
   if (s.idempotent !== undefined && typeof s.idempotent !== 'boolean') {
     throw new InvalidArgumentError(`${at}.idempotent`, `${describe(s.idempotent)} is not a boolean`, 'Pass idempotent: true or false.');
   }
+  if (s.transactional !== undefined && typeof s.transactional !== 'boolean') {
+    throw new InvalidArgumentError(`${at}.transactional`, `${describe(s.transactional)} is not a boolean`, 'Pass transactional: true or false.');
+  }
+  if (s.transactional === true && s.timeoutMs !== undefined) {
+    throw new InvalidArgumentError(`${at}.timeoutMs`, 'cannot apply to a transactional step', 'Leave timeoutMs out: a transactional step runs inside one database transaction.');
+  }
   if (s.waitForSignal !== undefined) {
     const w = requireOptionsObject(s.waitForSignal, `${at}.waitForSignal`) as { name?: unknown; timeoutMs?: unknown };
     requireBoundedString(w.name, `${at}.waitForSignal.name`, SAGA_NAME_MAX_BYTES);

@@ -1,40 +1,15 @@
 import { isTesseraError, SagaDeadlineExceededError, SagaTimeoutError } from '../errors.js';
 import { storeDatabase, storeTransaction, type StoreTransaction } from '../eventstore/store.js';
-import type { EventStore, NewEvent } from '../eventstore/types.js';
+import type { NewEvent } from '../eventstore/types.js';
 import { backoffDelay } from '../support/backoff.js';
-import type { Clock } from '../support/clock.js';
 import { encodeJson } from '../support/json.js';
 import { DEFAULT_COMPENSATION_RETRY, DEFAULT_STEP_RETRY, resolveRetry } from './define.js';
 import { lifecycleEvent, sagaStreamId } from './events.js';
 import { errorText, Invocation, isRetryable, type InvokeResult } from './invoke.js';
 import { acquireLocks, consumeSignal, deleteStep, fencedUpdate, findSignal, finishStep, type InstanceChanges, loadSteps, releaseLocks, renewLease, startStep } from './repo.js';
 import { type InstanceRow, outputsOf, stepKey, type StepRow } from './rows.js';
-import type { SagaDefinition, SagaStepDefinition, StepContext } from './types.js';
-
-/** Far future: a waiting saga with no timer is woken by a signal or a cancel, not by time. */
-export const NEVER = Number.MAX_SAFE_INTEGER;
-
-/** What a run needs from its engine. */
-export interface RunEnv {
-  store: EventStore;
-  def: SagaDefinition;
-  leaseMs: number;
-  lockRetryMs: number;
-  clock: Clock;
-  random: () => number;
-  /** Whether status changes append lifecycle events. */
-  events: boolean;
-  /** Asks the engine to look for work at `at` (a retry's backoff ended). */
-  wakeAt(at: number): void;
-  onError(e: unknown): void;
-  /** Counts transitions refused because the fence moved on (this runner had lost the saga). */
-  onFenced(): void;
-}
-
-type Next = 'continue' | 'yield';
-
-/** A halt (stop or lost lease) unwinds the run without writing anything more. */
-class Halt extends Error {}
+import { Halt, NEVER, type Next, type RunEnv } from './run-env.js';
+import type { SagaStepDefinition, StepContext } from './types.js';
 
 /**
  * Runs one claimed saga until it finishes, must wait (backoff, sleep, signal, lock) or the lease is lost.
@@ -274,17 +249,28 @@ export class SagaRun {
     const env = this.#env;
     const inv = new Invocation();
     const ctx = this.#ctx(i, 'do', started, inv, payload);
-    const result = await this.#invoke(() => step.action(ctx), `Step "${step.name}"`, step.timeoutMs, inv, true);
-    let output: string | null = null;
-    let res = result;
-    if (res.ok) {
+    const encode = (v: unknown): string | null => (v === undefined ? null : encodeJson(v, `output of step "${step.name}"`));
+    let res: InvokeResult;
+    if (step.transactional) {
+      // The action's SQL commits with its result (exactly once); if it throws, both roll back: a known-nil failure.
       try {
-        output = res.value === undefined ? null : encodeJson(res.value, `output of step "${step.name}"`);
+        return await this.#forwardSucceeded(i, started, null, async (tx) => encode(await step.action({ ...ctx, tx })));
       } catch (e) {
+        if (isTesseraError(e, 'LEASE_FENCED') || this.#halted) throw e;
         res = { ok: false, kind: 'error', error: e };
       }
+    } else {
+      res = await this.#invoke(() => step.action(ctx), `Step "${step.name}"`, step.timeoutMs, inv, true);
+      if (res.ok) {
+        try {
+          return await this.#forwardSucceeded(i, started, encode(res.value));
+        } catch (e) {
+          if (!isTesseraError(e, 'INVALID_ARGUMENT')) throw e;
+          res = { ok: false, kind: 'error', error: e };
+        }
+      }
     }
-    if (res.ok) return this.#forwardSucceeded(i, started, output);
+    if (res.ok) return 'continue';
     const message = errorText(res.error);
     const uncertain = res.kind !== 'error';
     if (res.kind === 'cancel') {
@@ -304,11 +290,13 @@ export class SagaRun {
     return this.#beginUndo('compensating', `Step "${step.name}" failed: ${message}`, (tx) => this.#finish(tx, started, 'failed', { error: message, uncertain }));
   }
 
-  async #forwardSucceeded(i: number, started: StepRow, output: string | null): Promise<Next> {
+  /** Records the step's result and advances; `work` (a transactional action) runs first in the same transaction. */
+  async #forwardSucceeded(i: number, started: StepRow, result: string | null, work?: (tx: StoreTransaction) => Promise<string | null>): Promise<Next> {
     const steps = this.#env.def.steps;
     const n = i + 1;
     if (n === steps.length) {
       await this.#commit({ status: 'completed', next_step: n, release: true, wake_at: null, timer_at: null }, async (tx) => {
+        const output = work ? await work(tx) : result;
         await this.#finish(tx, started, 'succeeded', { output });
         await releaseLocks(tx.sql, this.sagaId);
       }, this.#events('completed'));
@@ -319,6 +307,7 @@ export class SagaRun {
     const deadlinePassed = this.#row.deadlineAt !== null && this.#env.clock.now() >= this.#row.deadlineAt;
     await storeTransaction(this.#env.store, async (tx) => {
       const r = await fencedUpdate(tx.sql, this.sagaId, this.#row.fence, this.#env.clock.now(), { next_step: n, timer_at: null });
+      const output = work ? await work(tx) : result;
       await this.#finish(tx, started, 'succeeded', { output });
       if (r.cancelRequested) this.#row.cancelRequested = true;
       // One commit per transition: the next step's start rides along unless something else must happen first.

@@ -1,3 +1,4 @@
+import type { StoreTransaction } from '../eventstore/store.js';
 import type { EventStore } from '../eventstore/types.js';
 import type { Clock } from '../support/clock.js';
 import type { IdGenerator } from '../support/ids.js';
@@ -28,6 +29,8 @@ export interface StepContext<I> {
   readonly signal: AbortSignal;
   /** For a step with `waitForSignal`: the payload of the signal it received. */
   readonly signalPayload?: unknown;
+  /** For a `transactional` step: its transaction on the store's database (SQL and appends commit with the result). */
+  readonly tx?: StoreTransaction;
 }
 
 /** One step of a saga. */
@@ -49,6 +52,12 @@ export interface SagaStepDefinition<I> {
   sleepMs?: number;
   /** Wait (durably) for a signal of this name before the action runs; the action gets `ctx.signalPayload`. */
   waitForSignal?: { name: string; timeoutMs?: number };
+  /**
+   * The action is SQL on the store's own database: it runs inside the transaction that records its result and
+   * gets `ctx.tx`, so its effect happens exactly once. Use only `ctx.tx` in it (no other I/O: on SQLite the
+   * connection is held meanwhile). No `timeoutMs`; a throw rolls its SQL back and counts as a failed attempt.
+   */
+  transactional?: boolean;
 }
 
 /** A saga definition as passed to {@link defineSaga}. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defineSaga, NonRetryableError } from '../../src/index.js';
+import { defineSaga, NonRetryableError, storeDatabase } from '../../src/index.js';
 import { ADAPTERS, gate, useSagaFixture } from './harness.js';
 
 describe.each(ADAPTERS)('saga edge cases on $name', (adapter) => {
@@ -77,5 +77,44 @@ describe.each(ADAPTERS)('saga edge cases on $name', (adapter) => {
     const done = await engine.waitForTerminal('o1', { timeoutMs: 10_000 });
     expect(done.status).toBe('compensated');
     expect(done.steps.find((s) => s.name === 'b')).toMatchObject({ state: 'failed', attempts: 1 });
+  });
+});
+
+describe.each(ADAPTERS)('transactional steps on $name', (adapter) => {
+  const fx = useSagaFixture(adapter);
+
+  it("runs a transactional step's SQL in the transaction of its result: a failed attempt leaves nothing, the success exactly one row", async () => {
+    const db = storeDatabase(fx().store);
+    await db.exec('CREATE TABLE ledger (saga_id TEXT NOT NULL, attempt INTEGER NOT NULL)');
+    const saga = defineSaga<{ fail: boolean }>({
+      name: 'tx-step',
+      version: 1,
+      steps: [
+        {
+          name: 'book',
+          transactional: true,
+          retry: { maxAttempts: 3, initialDelayMs: 1 },
+          action: async (ctx) => {
+            await ctx.tx!.sql.run('INSERT INTO ledger (saga_id, attempt) VALUES (?, ?)', [ctx.sagaId, ctx.attempt]);
+            await ctx.tx!.appendToStream(`ledger-${ctx.sagaId}`, [{ type: 'Booked', data: { attempt: ctx.attempt } }]);
+            if (ctx.attempt === 1) throw new Error('rolled back with its SQL');
+            return { attempt: ctx.attempt };
+          },
+          compensate: async (ctx) => void (await db.run('DELETE FROM ledger WHERE saga_id = ?', [ctx.sagaId])),
+        },
+        { name: 'check', action: async (ctx) => { if (ctx.input.fail) throw new NonRetryableError('no'); } },
+      ],
+    });
+    const engine = await fx().engine({ sagas: [saga] });
+    await engine.start('tx-step', 't1', { fail: false });
+    await engine.start('tx-step', 't2', { fail: true });
+    const [t1, t2] = await Promise.all([engine.waitForTerminal('t1', { timeoutMs: 10_000 }), engine.waitForTerminal('t2', { timeoutMs: 10_000 })]);
+    expect([t1.status, t2.status]).toEqual(['completed', 'compensated']);
+    expect(t1.outputs.book).toEqual({ attempt: 2 });
+    expect(t1.steps[0]).toEqual({ name: 'book', phase: 'do', state: 'succeeded', attempts: 2 });
+    const rows = await db.query<{ saga_id: string; attempt: unknown }>('SELECT saga_id, attempt FROM ledger ORDER BY saga_id');
+    expect(rows.map((r) => [r.saga_id, Number(r.attempt)])).toEqual([['t1', 2]]);
+    expect((await fx().store.readStream('ledger-t1')).map((e) => e.data)).toEqual([{ attempt: 2 }]);
+    expect(() => defineSaga({ name: 'x', version: 1, steps: [{ name: 'a', transactional: true, timeoutMs: 5, action: async () => 1 }] })).toThrow(/transactional/);
   });
 });
