@@ -156,6 +156,12 @@ export interface SagaEngine {
   waitForTerminal(sagaId: string, opts?: { timeoutMs?: number }): Promise<SagaInstance>;
   /** Delivers a signal once per `signalId` (redeliveries are ignored). */
   signal(sagaId: string, name: string, payload: unknown, opts: { signalId: string }): Promise<void>;
+  /**
+   * Cancels a running or waiting saga: it goes through `cancelling` (its started steps compensated, in reverse)
+   * to `cancelled`. A saga no runner holds turns at once; a held one when its runner next commits or renews
+   * its lease (an in-flight step's `signal` aborts then; at once when the runner is this engine).
+   * A no-op on a saga already turning back; a `SagaStateError` on a finished one.
+   */
   cancel(sagaId: string): Promise<void>;
   retryCompensation(sagaId: string): Promise<void>;
   /** Stops this runner (its sagas are released for others); does not close the store. */
