@@ -118,3 +118,19 @@ for (const { name, create } of ADAPTERS) {
     });
   });
 }
+
+describe('async projections across engines', () => {
+  it('project a SQLite store into a PostgreSQL read model', async () => {
+    const sqlite = ADAPTERS.find((a) => a.name === 'SQLite')!.create();
+    const postgres = ADAPTERS.find((a) => a.name === 'PostgreSQL')!.create();
+    cleanups.push(() => sqlite.cleanup(), () => postgres.cleanup());
+    const store = await sqlite.openStore();
+    const db = await postgres.openReadDb();
+    const projector = await startProjector({ store, db, projections: [cartTotals], pollIntervalMs: 10 });
+    cleanups.push(() => projector.stop());
+    let last = 0n;
+    for (let i = 0; i < 20; i++) last = (await store.appendToStream(`c${i % 3}`, [added('A', 1, i + 1)])).lastGlobalPosition;
+    await projector.waitFor('cart_totals', last, { timeoutMs: 10_000 });
+    expect(await totals(db)).toEqual(foldTotals(await store.readAll()));
+  });
+});
