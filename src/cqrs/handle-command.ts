@@ -102,11 +102,19 @@ async function previousResult<S, C, E extends NewEvent>(
   if (first.streamId !== streamId) {
     throw new InvalidArgumentError('commandId', `"${commandId}" was already used for stream "${first.streamId}"`, 'Give every command a unique id.');
   }
-  const following = await store.readStream(streamId, { fromVersion: first.streamVersion, maxCount: 10_000 });
+  // The command's events are consecutive in the stream: read pages until an event of another command.
   const events: RecordedEvent[] = [];
-  for (const e of following) {
-    if (e.id !== `${commandId}:${events.length}`) break;
-    events.push(e);
+  for (let from = first.streamVersion, more = true; more; ) {
+    const page = await store.readStream(streamId, { fromVersion: from, maxCount: 100 });
+    more = page.length === 100;
+    for (const e of page) {
+      if (e.id !== `${commandId}:${events.length}`) {
+        more = false;
+        break;
+      }
+      events.push(e);
+    }
+    from += 100n;
   }
   const last = events[events.length - 1]!;
   const { state } = await store.aggregateStream(streamId, {

@@ -63,6 +63,17 @@ for (const { name, create } of ADAPTERS) describe(`handleCommand (${name})`, () 
     await expect(handleCommand(store, 'cart-9', cmd, cartDecider, { commandId: 'cmd-1' })).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
+  it('returns all events of a repeated command that appended more than a page (150)', async () => {
+    store = await openSqliteEventStore();
+    const bulk = { ...cartDecider, decide: () => Array.from({ length: 150 }, (_, i) => added(`S${i}`, 1, 1)) as ReturnType<typeof cartDecider.decide> };
+    const first = await handleCommand(store, 'bulk', { type: 'Checkout' }, bulk, { commandId: 'bulk-1' });
+    await handleCommand(store, 'bulk', { type: 'AddItem', sku: 'X', qty: 1, price: 1 }, cartDecider);
+    const again = await handleCommand(store, 'bulk', { type: 'Checkout' }, bulk, { commandId: 'bulk-1' });
+    expect(again.events.length).toBe(150);
+    expect(again).toEqual(first);
+    expect((await store.readStream('bulk')).length).toBe(151);
+  });
+
   it('handles one command id sent 10 times concurrently exactly once', async () => {
     store = await openSqliteEventStore();
     const cmd = { type: 'AddItem', sku: 'A', qty: 1, price: 7 } as const;
