@@ -3,6 +3,7 @@ import type { RecordedEvent } from '../eventstore/types.js';
 import { runMigrations } from '../storage/migrations.js';
 import type { SqlDriver, SqlExecutor } from '../storage/port.js';
 import { requireOptionsObject } from '../support/validate.js';
+import { BatchedTransactions } from './batch-transactions.js';
 import { validateName } from './subjects.js';
 import type { BusHandler, BusMessage } from './types.js';
 import { requireRecordedEvent } from './validate-event.js';
@@ -61,7 +62,8 @@ const MIGRATIONS = [
 
 /**
  * The consumer side of exactly-once: a table keyed by (consumer, event id), written in the same database
- * transaction as the handler's effect. Delivery is at least once; a redelivered event finds its row and
+ * transaction as the handler's effect. Applies that run at the same time (a consumer's handlers in flight)
+ * share one transaction, each in its own savepoint: one failing effect rolls back alone. Delivery is at least once; a redelivered event finds its row and
  * is skipped, and a crash between effect and ack leaves both or neither.
  *
  * @example
@@ -76,11 +78,15 @@ const MIGRATIONS = [
  * ```
  */
 export class Inbox {
+  readonly #batches: BatchedTransactions;
+
   private constructor(
     readonly db: SqlDriver,
     readonly consumer: string,
     readonly ordered: boolean,
-  ) {}
+  ) {
+    this.#batches = new BatchedTransactions(db);
+  }
 
   /** Creates the inbox tables if needed (safe in several processes at once). */
   static async open(db: SqlDriver, options: InboxOptions): Promise<Inbox> {
@@ -115,8 +121,9 @@ export class Inbox {
     }
   }
 
+  // Concurrent applies (a consumer's handlers in flight) share one transaction, each in its own savepoint.
   #applyOnce(e: RecordedEvent, effect: (tx: SqlExecutor) => Promise<void>): Promise<InboxOutcome> {
-    return this.db.transaction(async (tx) => {
+    return this.#batches.run(async (tx) => {
       const seen = await tx.query('SELECT 1 AS x FROM tessera_inbox WHERE consumer = ? AND event_id = ?', [this.consumer, e.id]);
       if (seen.length > 0) return 'duplicate';
       if (this.ordered) {

@@ -87,7 +87,7 @@ export interface BusSubscribeOptions {
    * retried locally, without using up a delivery, before it is nacked (NATS adapter; default 60 s).
    */
   orderWaitMs?: number;
-  /** Messages this subscription handles at once; messages of one stream are still handled one at a time, in order (default 16 on NATS, 1 in-process). */
+  /** Messages this subscription handles at once; messages of one stream are still handled one at a time, in order (default 32 on NATS, 1 in-process). */
   concurrency?: number;
 }
 

@@ -158,6 +158,24 @@ describe('Inbox', () => {
     expect(await inbox.appliedVersion('acct-1')).toBe(2n);
   });
 
+  it('applies concurrent events in one shared transaction; a failing effect rolls back alone', async () => {
+    const { all } = await storeWith(Array.from({ length: 20 }, (_, i) => [`acct-${i}`, 'Dep'] as [string, string]));
+    const db = openSqlite();
+    cleanup.push(() => db.close());
+    await db.exec('CREATE TABLE effects (event_id TEXT NOT NULL)');
+    const inbox = await openInbox(db, { consumer: 'ledger' });
+    const outcomes = await Promise.allSettled(all.map((e, i) => inbox.apply(e, async (tx) => {
+      await tx.run('INSERT INTO effects VALUES (?)', [e.id]);
+      if (i === 7) throw new Error('effect failed');
+    })));
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(19);
+    expect(outcomes[7]!.status).toBe('rejected');
+    const rows = await db.query<{ event_id: string }>('SELECT event_id FROM effects');
+    expect(rows.map((r) => r.event_id).sort()).toEqual(all.filter((_, i) => i !== 7).map((e) => e.id).sort());
+    expect(await inbox.has(all[7]!.id)).toBe(false);
+    expect(await inbox.apply(all[7]!, async (tx) => void (await tx.run('INSERT INTO effects VALUES (?)', [all[7]!.id])))).toBe('applied');
+  });
+
   it('as a bus handler: redeliveries are applied once; an early event fails with a retryable typed error', async () => {
     const { all } = await storeWith([['acct-1', 'Dep'], ['acct-1', 'Dep']]);
     const db = openSqlite();

@@ -46,4 +46,30 @@ describe('Inbox on PostgreSQL', () => {
       await b.close();
     }
   });
+
+  it('applies concurrent events in one transaction with a savepoint each: a failing effect rolls back alone', async () => {
+    const schema = freshSchemaName('inboxb');
+    schemas.push(schema);
+    const admin = new pg.Client({ connectionString: TEST_PG_URL });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA "${schema}"`);
+    await admin.end();
+    const db = openPostgres({ connectionString: TEST_PG_URL, searchPath: [schema] });
+    try {
+      await db.exec('CREATE TABLE effects (event_id TEXT PRIMARY KEY)');
+      const inbox = await openInbox(db, { consumer: 'ledger' });
+      const events = Array.from({ length: 30 }, (_, i) => event(`acct-${i}`, 1));
+      // Event 5's effect violates the effects table's key (a failing SQL statement, not just a throw).
+      await db.run('INSERT INTO effects VALUES (?)', [events[5]!.id]);
+      const outcomes = await Promise.allSettled(events.map((e) => inbox.apply(e, async (tx) => void (await tx.run('INSERT INTO effects VALUES (?)', [e.id])))));
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(29);
+      expect(outcomes[5]!.status).toBe('rejected');
+      expect(await inbox.has(events[5]!.id)).toBe(false);
+      expect(await inbox.has(events[6]!.id)).toBe(true);
+      const [count] = await db.query<{ n: bigint }>('SELECT count(*) AS n FROM tessera_inbox');
+      expect(Number(count!.n)).toBe(29);
+    } finally {
+      await db.close();
+    }
+  });
 });

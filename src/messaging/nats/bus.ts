@@ -114,7 +114,7 @@ export class NatsEventBus implements EventBus {
 
   async subscribe(options: BusSubscribeOptions): Promise<BusSubscription> {
     this.#assertOpen();
-    const config = resolveSubscribe(this.prefix, options, 16);
+    const config = resolveSubscribe(this.prefix, options, 32);
     await this.#ensureConsumer(config);
     this.#listenForMaxDeliveries(config.consumer);
     const worker = new ConsumerWorker(
