@@ -127,6 +127,7 @@ class TesseraSagaEngine implements SagaEngine {
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #stats: SagaEngineStats = { claimed: 0, fencedWrites: 0, errors: 0 };
   #stopped = false;
+  #reserved = 0;
   #kicked = false;
   #wake: (() => void) | null = null;
   readonly #changed = new Set<() => void>();
@@ -181,7 +182,7 @@ class TesseraSagaEngine implements SagaEngine {
   }
 
   async #claim(): Promise<void> {
-    const free = this.#o.maxConcurrent - this.#active.size;
+    const free = this.#o.maxConcurrent - this.#active.size - this.#reserved;
     if (free <= 0) return;
     const { db, clock, runnerId, leaseMs } = this.#o;
     if (!(await anyRunnable(db, this.#filter, clock.now()))) return;
@@ -249,8 +250,16 @@ class TesseraSagaEngine implements SagaEngine {
     // With room here, the new saga is claimed in its own insert (and its first plain step started there too).
     const first = def.steps[0]!;
     const plain = def.locks === undefined && first.sleepMs === undefined && first.waitForSignal === undefined;
-    const claim = this.#o.maxConcurrent > this.#active.size ? { runnerId: this.#o.runnerId, leaseUntil: now + this.#o.leaseMs, firstStep: plain ? first.name : null } : undefined;
-    const r = await insertSaga(this.#o.store, { sagaId: id, name: def.name, version: def.version, input: json, deadlineAt, now, events: this.#o.events, ...(claim ? { claim } : {}) });
+    // The slot is reserved before the insert: concurrent starts must not claim past maxConcurrent.
+    const reserve = !this.#stopped && this.#o.maxConcurrent > this.#active.size + this.#reserved;
+    const claim = reserve ? { runnerId: this.#o.runnerId, leaseUntil: now + this.#o.leaseMs, firstStep: plain ? first.name : null } : undefined;
+    if (reserve) this.#reserved++;
+    let r: Awaited<ReturnType<typeof insertSaga>>;
+    try {
+      r = await insertSaga(this.#o.store, { sagaId: id, name: def.name, version: def.version, input: json, deadlineAt, now, events: this.#o.events, ...(claim ? { claim } : {}) });
+    } finally {
+      if (reserve) this.#reserved--;
+    }
     if (r.claimed) {
       this.#stats.claimed++;
       this.#launch(r.claimed.row, r.claimed.first);

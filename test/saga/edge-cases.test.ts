@@ -14,6 +14,31 @@ describe.each(ADAPTERS)('saga edge cases on $name', (adapter) => {
     expect((await a.waitForTerminal('same', { timeoutMs: 10_000 })).status).toBe('completed');
   });
 
+  it('never runs more sagas at once than maxConcurrent, even when many are started together', async () => {
+    let running = 0;
+    let peak = 0;
+    const saga = defineSaga({
+      name: 'bounded',
+      version: 1,
+      steps: [
+        {
+          name: 'work',
+          action: async () => {
+            peak = Math.max(peak, ++running);
+            await new Promise((r) => setTimeout(r, 20));
+            running--;
+          },
+        },
+      ],
+    });
+    const engine = await fx().engine({ sagas: [saga], maxConcurrent: 2 });
+    await Promise.all(Array.from({ length: 12 }, (_, i) => engine.start('bounded', `b${i}`, {})));
+    const [row] = await storeDatabase(fx().store).query<{ n: unknown }>('SELECT count(*) AS n FROM tessera_saga_instances WHERE lease_owner IS NOT NULL');
+    expect(Number(row!.n)).toBeLessThanOrEqual(2);
+    for (let i = 0; i < 12; i++) expect((await engine.waitForTerminal(`b${i}`, { timeoutMs: 10_000 })).status).toBe('completed');
+    expect(peak).toBeLessThanOrEqual(2);
+  });
+
   it('skips steps without a compensation when undoing, keeping the others in reverse order', async () => {
     const log: string[] = [];
     const saga = defineSaga({
