@@ -1,18 +1,18 @@
 import type { EventStore } from '../eventstore/types.js';
 import { headPosition } from './head.js';
 
-const EXACT_UP_TO = 1_000;
-
 /**
- * How many events follow `after` in the global log: exact up to 1 000 (one bounded read), beyond that
- * estimated from the head position and the events-per-position density seen so far (global positions are
- * dense on SQLite but sparse on PostgreSQL, so positions alone cannot measure progress).
+ * How many events follow `after` in the global log: exact up to `exactUpTo` (one bounded read); beyond
+ * that estimated from the head position and the density (events per position) of the page just read.
+ * Global positions are dense on SQLite but sparse on PostgreSQL, so positions alone cannot count events.
  */
-export async function remainingEvents(store: EventStore, after: bigint, density: number): Promise<number> {
-  const page = await store.readAll({ fromPosition: after + 1n, maxCount: EXACT_UP_TO });
-  if (page.length < EXACT_UP_TO) return page.length;
-  const head = await headPosition(store, after + 1n);
-  return Math.max(EXACT_UP_TO, Math.round(Number(head - after) * density));
+export async function remainingEvents(store: EventStore, after: bigint, exactUpTo = 1_000): Promise<number> {
+  const page = await store.readAll({ fromPosition: after + 1n, maxCount: exactUpTo });
+  const last = page[page.length - 1];
+  if (page.length < exactUpTo || last === undefined) return page.length;
+  const head = await headPosition(store, last.globalPosition + 1n);
+  const density = page.length / Number(last.globalPosition - after);
+  return page.length + Math.round(Number(head - last.globalPosition) * density);
 }
 
 /** Progress figures from events done and remaining over elapsed time. */

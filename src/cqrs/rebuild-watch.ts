@@ -62,7 +62,6 @@ export class RebuildWatch extends EventEmitter {
     const first = await requireRow(this.db, this.name);
     let seen = first.rebuildVersion !== null || first.rebuildRequested;
     const startGeneration = first.generation;
-    const logStart = (await this.store.readAll({ maxCount: 1 }))[0]?.globalPosition ?? 1n;
     let start: { at: number; applied: number } | null = null;
     let reportedFailure = false;
     while (!this.#stopped) {
@@ -81,8 +80,7 @@ export class RebuildWatch extends EventEmitter {
       if (row.rebuildVersion !== null && row.rebuildPosition !== null) {
         const position = row.rebuildPosition;
         start ??= { at: Date.now(), applied: row.rebuildApplied };
-        const density = position >= logStart ? row.rebuildApplied / Number(position - logStart + 1n) : 1;
-        const remaining = await remainingEvents(this.store, position, density > 0 ? density : 1);
+        const remaining = await remainingEvents(this.store, position);
         const rate = progressFigures(row.rebuildApplied - start.applied, remaining, Date.now() - start.at);
         const overall = progressFigures(row.rebuildApplied, remaining, 1);
         this.emit('progress', {

@@ -5,6 +5,7 @@ import { systemClock } from '../support/clock.js';
 import { requireOptionsObject } from '../support/validate.js';
 import { UnknownProjectionError } from './errors.js';
 import { headPosition } from './head.js';
+import { remainingEvents } from './progress.js';
 import { readRows, type RegistryRow } from './registry.js';
 
 /** Where a projection stands. */
@@ -15,7 +16,7 @@ export interface ProjectionStatus {
   /** Global position of the last event applied (async); inline projections commit with every append. */
   position: bigint;
   state: 'running' | 'catching_up' | 'failed' | 'rebuilding';
-  /** Log positions not yet applied (null for inline). */
+  /** Events not yet applied: exact up to 10 000, estimated beyond (null for inline). */
   lagEvents: bigint | null;
   /** Age of the oldest event not yet applied, in ms (0 when caught up; null for inline). */
   lagMs: number | null;
@@ -51,7 +52,7 @@ export async function projectionStatus(db: SqlDriver, store: EventStore, options
       version: row.version,
       position: row.position,
       state: stateOf(row, head > row.position),
-      lagEvents: row.kind === 'inline' ? null : head > row.position ? head - row.position : 0n,
+      lagEvents: row.kind === 'inline' ? null : BigInt(await remainingEvents(store, row.position, 10_000)),
       lagMs: row.kind === 'inline' ? null : await lagMs(store, row.position, now),
       failed:
         row.state === 'failed'

@@ -39,7 +39,7 @@ export class ProjectionWorker {
   readonly #limit: Record<Track, number | null> = { live: null, rebuild: null };
   #caughtUp = false;
   #failure: { eventId: string; attempts: number } | null = null;
-  #rebuildStats: { started: number; from: bigint; processed: number; lastAt: number } | null = null;
+  #rebuildStats: { started: number; processed: number; lastAt: number } | null = null;
   readonly done: Promise<void>;
 
   constructor(
@@ -143,7 +143,7 @@ export class ProjectionWorker {
       this.#failure = null;
       if (track === 'live') this.#caughtUp = false;
       if (events.length > 0) this.c.events.emit('batch', { name: this.p.name, track, position: to, count: events.length });
-      if (track === 'rebuild') await this.#progress(from, to, events.length);
+      if (track === 'rebuild') await this.#progress(to, events.length);
     }
     if (track === 'rebuild' && !full) {
       const current = { ...row, rebuildPosition: to };
@@ -162,14 +162,13 @@ export class ProjectionWorker {
     return true;
   }
 
-  async #progress(from: bigint, to: bigint, count: number): Promise<void> {
+  async #progress(to: bigint, count: number): Promise<void> {
     const now = this.c.clock.now();
-    const stats = (this.#rebuildStats ??= { started: now, from, processed: 0, lastAt: 0 });
+    const stats = (this.#rebuildStats ??= { started: now, processed: 0, lastAt: 0 });
     stats.processed += count;
     if (now - stats.lastAt < 1_000) return; // a bounded read per report: at most one report a second
     stats.lastAt = now;
-    const density = to > stats.from ? stats.processed / Number(to - stats.from) : 1;
-    const remaining = await remainingEvents(this.c.store, to, density > 0 ? density : 1);
+    const remaining = await remainingEvents(this.c.store, to);
     const head = await headPosition(this.c.store, to + 1n);
     const figures = progressFigures(stats.processed, remaining, now - stats.started);
     this.c.events.emit('rebuild-progress', { name: this.p.name, position: to, head, processed: stats.processed, remaining, ...figures });

@@ -55,6 +55,12 @@ for (const { name, create } of ADAPTERS) {
         expect(status).toMatchObject({ name: 'cart_totals', kind: 'async', version: 1, state: 'running', lagEvents: 0n, lagMs: 0, failed: null });
         expect(status!.position).toBe(last);
         expect(status!.lease?.held).toBe(true);
+        // Lag counts events, not positions (PostgreSQL's positions are sparse).
+        await projector.stop();
+        for (let i = 0; i < 5; i++) await store.appendToStream('late', [added('L')]);
+        const [stopped] = await projectionStatus(projector.db, store, { names: ['cart_totals'] });
+        expect(stopped).toMatchObject({ lagEvents: 5n, lease: { held: false } });
+        expect(stopped!.lagMs).toBeGreaterThanOrEqual(0);
       });
     }
 
