@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { isTesseraError } from '../errors.js';
+import { InvalidArgumentError, isTesseraError } from '../errors.js';
 import type { EventStore, RecordedEvent, RetryPolicy } from '../eventstore/types.js';
 import { FencingError, type Lease, type LeaseTable } from '../storage/lease.js';
 import type { SqlDriver } from '../storage/port.js';
@@ -91,6 +91,14 @@ export class ProjectionWorker {
     if (row.state === 'failed') {
       this.#failure = null; // an operator's retry starts a fresh count
       await this.#renewIfDue();
+      return false;
+    }
+    if (row.version > this.p.version || (row.rebuildVersion ?? 0) > this.p.version) {
+      // Newer code runs this projection (a rolling deploy): never rebuild it back; leave the lease to it.
+      this.c.events.emit('worker-error', { name: this.p.name, error: new InvalidArgumentError('projection.version', `${this.p.version} is older than the stored version ${Math.max(row.version, row.rebuildVersion ?? 0)}`, 'Stop this old process; the newer one takes over.') });
+      await this.c.leases.release(this.#lease);
+      this.#lease = null;
+      await sleep(this.c.leaseMs, this.c.signal);
       return false;
     }
     const versionChanged = row.version !== this.p.version;

@@ -146,6 +146,11 @@ for (const { name, create } of ADAPTERS) describe(`rebuild on a version bump (${
     });
     const v2 = await startProjector({ store, projections: [v2def], pollIntervalMs: 5, batchSize: 100 });
     cleanups.push(() => v2.stop());
+    // An old process (v1 code) started during the deploy stands by; it must never rebuild the model back.
+    const old = await startProjector({ store, projections: [cartTotals], pollIntervalMs: 5, leaseMs: 200 });
+    cleanups.push(() => old.stop());
+    const oldErrors: unknown[] = [];
+    old.events.on('worker-error', (e: { error: unknown }) => oldErrors.push(e.error));
     const swapped = new Promise((r) => v2.events.once('rebuild-swapped', r));
     const before = await totals(v2.db); // the v1 model, still served
     expect(before).toEqual(foldTotals(await store.readAll()));
@@ -156,5 +161,12 @@ for (const { name, create } of ADAPTERS) describe(`rebuild on a version bump (${
     expect(await totals(v2.db)).toEqual(doubled);
     const counts = await v2.db.query<{ n: number }>('SELECT sum(n) AS n FROM cart_counts');
     expect(Number(counts[0]!.n)).toBe(n);
+    await v2.stop();
+    for (let i = 0; i < 200 && oldErrors.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(String(oldErrors[0])).toMatch(/older than the stored version 2/);
+    const [after] = await projectionStatus(v2.db, store);
+    expect(after!.version).toBe(2);
+    expect(after!.rebuild).toBeNull();
+    expect(await totals(v2.db)).toEqual(doubled);
   });
 });
