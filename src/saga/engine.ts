@@ -182,11 +182,19 @@ class TesseraSagaEngine implements SagaEngine {
   }
 
   async #claim(): Promise<void> {
+    const { db, clock, runnerId, leaseMs } = this.#o;
+    if (this.#o.maxConcurrent - this.#active.size - this.#reserved <= 0) return;
+    if (!(await anyRunnable(db, this.#filter, clock.now()))) return;
+    // Counted again after the await, and held while claiming: local starts may have taken slots meanwhile.
     const free = this.#o.maxConcurrent - this.#active.size - this.#reserved;
     if (free <= 0) return;
-    const { db, clock, runnerId, leaseMs } = this.#o;
-    if (!(await anyRunnable(db, this.#filter, clock.now()))) return;
-    const rows = await db.transaction((tx) => claimRunnable(tx, db.dialect, { runnerId, now: clock.now(), leaseMs, limit: free, filter: this.#filter }));
+    this.#reserved += free;
+    let rows: InstanceRow[];
+    try {
+      rows = await db.transaction((tx) => claimRunnable(tx, db.dialect, { runnerId, now: clock.now(), leaseMs, limit: free, filter: this.#filter }));
+    } finally {
+      this.#reserved -= free;
+    }
     this.#stats.claimed += rows.length;
     for (const row of rows) this.#launch(row, null);
     if (rows.length === free) this.#kick();

@@ -50,9 +50,10 @@ export async function anyRunnable(db: SqlExecutor, filter: RunnableFilter, now: 
 
 /**
  * Claims up to `limit` runnable sagas: a new lease and `fence + 1` each. On PostgreSQL the candidates are
- * locked with `FOR UPDATE SKIP LOCKED` (concurrent claimers take different rows); on SQLite the caller's
- * transaction holds the write lock (`BEGIN IMMEDIATE`). The outer WHERE repeats the condition, so a row that
- * another claimer took between the sub-select and the update is left alone.
+ * picked once in a materialized CTE with `FOR UPDATE SKIP LOCKED` (concurrent claimers take different rows; an
+ * `IN (sub-select … LIMIT)` could be re-scanned by the planner and, skipping locked rows, return more than the
+ * limit). On SQLite the caller's transaction holds the write lock (`BEGIN IMMEDIATE`). The outer WHERE repeats
+ * the condition, so a row that changed between the pick and the update is left alone.
  */
 export async function claimRunnable(
   tx: SqlExecutor,
@@ -60,14 +61,19 @@ export async function claimRunnable(
   o: { runnerId: string; now: number; leaseMs: number; limit: number; filter: RunnableFilter },
 ): Promise<InstanceRow[]> {
   const r = runnable(o.filter, o.now);
-  const lock = dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
-  const rows = await tx.query(
-    `UPDATE ${T_INSTANCES} SET lease_owner = ?, lease_until = ?, fence = fence + 1, updated_at = ?
-     WHERE saga_id IN (SELECT saga_id FROM ${T_INSTANCES} WHERE ${r.sql} ORDER BY COALESCE(wake_at, 0), created_at LIMIT ?${lock})
-       AND ${r.sql}
-     RETURNING *`,
-    [o.runnerId, o.now + o.leaseMs, o.now, ...r.params, o.limit, ...r.params],
-  );
+  const set = 'lease_owner = ?, lease_until = ?, fence = fence + 1, updated_at = ?';
+  const order = 'ORDER BY COALESCE(wake_at, 0), created_at LIMIT ?';
+  const rows =
+    dialect === 'postgres'
+      ? await tx.query(
+          `WITH picked AS MATERIALIZED (SELECT saga_id FROM ${T_INSTANCES} WHERE ${r.sql} ${order} FOR UPDATE SKIP LOCKED)
+           UPDATE ${T_INSTANCES} SET ${set} WHERE saga_id IN (SELECT saga_id FROM picked) AND ${r.sql} RETURNING *`,
+          [...r.params, o.limit, o.runnerId, o.now + o.leaseMs, o.now, ...r.params],
+        )
+      : await tx.query(
+          `UPDATE ${T_INSTANCES} SET ${set} WHERE saga_id IN (SELECT saga_id FROM ${T_INSTANCES} WHERE ${r.sql} ${order}) AND ${r.sql} RETURNING *`,
+          [o.runnerId, o.now + o.leaseMs, o.now, ...r.params, o.limit, ...r.params],
+        );
   return rows.map(decodeInstance);
 }
 

@@ -42,6 +42,32 @@ describe.each(ADAPTERS)('claim/lease/fence model on $name', (adapter) => {
   });
   afterAll(() => sagaDb.cleanup());
 
+  it('claims never exceed their limit, and concurrent claimers never take the same saga', async () => {
+    const filter = new Map([['model', [1]]]);
+    await db.run(`DELETE FROM ${T_INSTANCES}`);
+    for (let i = 0; i < 40; i++) {
+      await db.run(`INSERT INTO ${T_INSTANCES} (saga_id, saga_type, def_version, status, input, created_at, updated_at) VALUES (?, 'model', 1, 'running', 'null', ?, ?)`, [`c${i}`, i, i]);
+    }
+    const other = await sagaDb.another(store);
+    const dbs = [db, storeDatabase(other), db];
+    const batches = await Promise.all(
+      [0, 1, 2].map(async (k) => {
+        const got: string[][] = [];
+        for (let round = 0; round < 8; round++) {
+          const d = dbs[k]!;
+          const rows = await d.transaction((tx) => claimRunnable(tx, d.dialect, { runnerId: `r${k}`, now: 1_000, leaseMs: LEASE, limit: 3, filter }));
+          got.push(rows.map((r) => r.sagaId));
+        }
+        return got;
+      }),
+    );
+    const all = batches.flat();
+    expect(all.every((b) => b.length <= 3)).toBe(true);
+    const ids = all.flat();
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.length).toBe(40);
+  });
+
   it('only the latest claimer can write; an expired lease is claimable; fences only grow', async () => {
     const filter = new Map([['model', [1]]]);
     await fc.assert(
