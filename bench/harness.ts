@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import cliProgress from 'cli-progress';
 import { machineInfo } from './machine.js';
-import { addRatios, checkTargets } from './report.js';
+import { addRatios, checkTargets, median } from './report.js';
 import { measureStreamAll, type StreamAllRow } from './stream-all.js';
 import { emmettPgRow, emmettSqliteRow } from './targets/emmett.js';
 import { dropBenchDatabase, pgVersion } from './targets/pg-admin.js';
@@ -63,11 +63,20 @@ async function openAndPrepare(spec: RowSpec, id: WorkloadId, sizes: Sizes, r: Ro
   }
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
+/** Execution order inside one repetition: each Tessera row next to the raw row it is compared with. */
+const RUN_ORDER = [
+  'tessera-sqlite-full',
+  'raw-sqlite-full',
+  'raw-sqlite-full-ids',
+  'tessera-sqlite-normal',
+  'raw-sqlite-normal',
+  'emmett-sqlite-shared',
+  'emmett-sqlite-default',
+  'tessera-pg',
+  'raw-pg',
+  'emmett-pg',
+];
+const rank = (id: string): number => (RUN_ORDER.includes(id) ? RUN_ORDER.indexOf(id) : RUN_ORDER.length);
 
 function emptyRow(spec: { id: string; label: string; engine: RowResult['engine']; kind: RowResult['kind'] }, note?: string): RowResult {
   return { row: spec.id, label: spec.label, engine: spec.engine, kind: spec.kind, samples: [], median: null, min: null, vsEmmett: null, vsRaw: null, ...(note ? { note } : {}) };
@@ -81,7 +90,8 @@ function summarize(r: RowResult): void {
 
 /**
  * Runs every workload on every row and returns the tables. Repetitions are interleaved across rows
- * (rep 1 of every row, then rep 2, …) so a slow phase of a busy machine hits all rows alike.
+ * (rep 1 of every row, then rep 2, …, compared rows back to back, order reversed every other repetition)
+ * so a slow phase of a busy machine hits all rows alike.
  */
 export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const { sizes } = opts;
@@ -117,9 +127,11 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
         for (const [i, s] of rows.entries()) {
           open.push(s.unavailable ? null : await openAndPrepare(s, w.id, sizes, out.rows[i]!));
         }
+        const order = rows.map((_, i) => i).sort((x, y) => rank(rows[x]!.id) - rank(rows[y]!.id));
         for (let rep = 0; rep < sizes.reps; rep++) {
-          for (const [i, t] of open.entries()) {
-            if (t === null) continue;
+          for (const i of rep % 2 ? [...order].reverse() : order) {
+            const t = open[i];
+            if (!t) continue;
             const r = out.rows[i]!;
             tick(`(${w.id}) ${r.label}`);
             if (r.note !== undefined) continue; // failed in an earlier repetition

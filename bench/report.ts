@@ -1,5 +1,20 @@
 import type { BenchResult, RowResult, TargetCheck, WorkloadResult } from './types.js';
 
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/**
+ * `a` relative to `b`: the median of per-repetition ratios when both ran every repetition (the rows of one
+ * repetition run back to back, so a slow phase of a shared machine cancels out), else the ratio of medians.
+ */
+function pairedRatio(a: RowResult, b: RowResult): number {
+  if (a.samples.length > 0 && a.samples.length === b.samples.length) return median(a.samples.map((x, i) => x / b.samples[i]!));
+  return a.median! / b.median!;
+}
+
 /** Fills `vsEmmett` and `vsRaw`: against the faster Emmett row and the raw row at the same durability, per engine. */
 export function addRatios(w: WorkloadResult): void {
   const measured = w.rows.filter((r) => r.median !== null);
@@ -8,8 +23,8 @@ export function addRatios(w: WorkloadResult): void {
     const raw =
       measured.find((x) => x.engine === r.engine && x.kind === 'raw' && x.durability === (r.durability ?? x.durability)) ??
       measured.find((x) => x.engine === r.engine && x.kind === 'raw');
-    r.vsEmmett = emmett ? r.median! / emmett.median! : null;
-    r.vsRaw = raw ? r.median! / raw.median! : null;
+    r.vsEmmett = emmett ? pairedRatio(r, emmett) : null;
+    r.vsRaw = raw ? pairedRatio(r, raw) : null;
   }
 }
 
@@ -49,8 +64,10 @@ export function toMarkdown(res: BenchResult): string {
     '',
     ...machineLines(res).map((l) => `- ${l}`),
     '',
-    '"vs Emmett" divides by the faster Emmett row of the same engine; "vs raw" by the raw driver row at the same durability',
-    '(SQLite WAL, synchronous FULL unless the row says NORMAL; Emmett leaves synchronous at FULL).',
+    '"vs Emmett" compares with the faster Emmett row of the same engine; "vs raw" with the raw driver row at the same durability',
+    '(SQLite WAL, synchronous FULL unless the row says NORMAL; Emmett leaves synchronous at FULL). Ratios are medians of',
+    'per-repetition ratios: in each repetition the rows run back to back (Tessera next to its raw row, order reversed every',
+    'other repetition), so the swings of a shared machine cancel out. The min column shows how large those swings were.',
     '',
   ];
   for (const w of res.workloads) {
