@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
-import { CommandValidationError, UnknownCommandError } from './errors.js';
+import { CommandValidationError, UnknownCommandError } from '../errors.js';
 import { requireBoundedString, requireOptionsObject } from '../support/validate.js';
 
 /**

@@ -1,4 +1,4 @@
-import { UnknownProjectionError } from './errors.js';
+import { UnknownProjectionError } from '../errors.js';
 import { runMigrations } from '../storage/migrations.js';
 import type { SqlDriver, SqlExecutor } from '../storage/port.js';
 import { liveTables, type Projection } from './projection.js';

@@ -3,7 +3,7 @@ import { LeaseTable } from '../storage/lease.js';
 import type { SqlDriver } from '../storage/port.js';
 import { systemClock } from '../support/clock.js';
 import { requireOptionsObject } from '../support/validate.js';
-import { UnknownProjectionError } from './errors.js';
+import { UnknownProjectionError } from '../errors.js';
 import { headPosition } from './head.js';
 import { remainingEvents } from './progress.js';
 import { readRows, type RegistryRow } from './registry.js';

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
-import { ConsistencyTimeoutError, ProjectionFailedError } from './errors.js';
+import { ConsistencyTimeoutError, ProjectionFailedError } from '../errors.js';
 import type { SqlExecutor } from '../storage/port.js';
 import { sleep } from '../support/clock.js';
 import { requireBoundedString, requireOptionsObject, requirePositiveInt } from '../support/validate.js';

@@ -1,4 +1,4 @@
-import { FencingError } from '../storage/lease.js';
+import { FencingError } from '../errors.js';
 import type { StoreTransaction } from '../eventstore/store.js';
 import type { SqlDialect, SqlExecutor, SqlValue } from '../storage/port.js';
 import { decodeInstance, decodeStep, type InstanceRow, type StepRow } from './rows.js';

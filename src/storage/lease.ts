@@ -1,4 +1,5 @@
-import { InvalidArgumentError, TesseraError } from '../errors.js';
+import { FencingError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { type Clock, systemClock } from '../support/clock.js';
 import { requireBoundedString, requireOptionsObject, requirePositiveInt } from '../support/validate.js';
 import { runMigrations } from './migrations.js';
@@ -128,22 +129,3 @@ export class LeaseTable {
   }
 }
 
-/**
- * A lease holder lost its lease (another process took over, so the fencing token moved on): the write it
- * attempted was refused and nothing of it was stored.
- *
- * @example
- * ```ts
- * catch (e) { if (isTesseraError(e, 'LEASE_FENCED')) stopWorking(); }
- * ```
- */
-export class FencingError extends TesseraError {
-  constructor(
-    readonly lease: string,
-    readonly fence: bigint,
-  ) {
-    super('LEASE_FENCED', `Lease "${lease}" is no longer held with fencing token ${fence}: the write was refused`, {
-      hint: 'Another process took the lease over (this one was paused or too slow to renew). Stop, then acquire the lease again.',
-    });
-  }
-}
