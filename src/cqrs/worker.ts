@@ -1,7 +1,6 @@
 import type { EventEmitter } from 'node:events';
-import { InvalidArgumentError, isTesseraError } from '../errors.js';
+import { FencingError, InvalidArgumentError, isTesseraError } from '../errors.js';
 import type { EventStore, RecordedEvent, RetryPolicy } from '../eventstore/types.js';
-import { FencingError } from '../errors.js';
 import type { Lease, LeaseTable } from '../storage/lease.js';
 import type { SqlDriver } from '../storage/port.js';
 import { backoffDelay } from '../support/backoff.js';
