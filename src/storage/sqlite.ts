@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { InvalidArgumentError, isTesseraError, StorageError, StoreClosedError } from '../errors.js';
+import { acquireFileLock, releaseFileLock } from './file-locks.js';
 import { Mutex } from './mutex.js';
 import type { SqlDriver, SqlExecutor, SqlValue } from './port.js';
 
@@ -35,9 +36,12 @@ type Statement = Database.Statement<unknown[], unknown>;
  */
 export class SqliteDatabase implements SqlDriver {
   readonly dialect = 'sqlite' as const;
-  /** Serializes async transactions with every other statement of this process on this connection. */
+  /** Keeps this connection's other statements out of its open async transaction. */
   readonly lock = new Mutex();
+  /** Serializes writes with this process's other connections to the same file (see `file-locks.ts`). */
+  readonly writeLock: Mutex;
   readonly path: string;
+  readonly #lockKey: string | null;
   readonly #db: Database.Database;
   readonly #statements = new Map<string, Statement>();
   #closed = false;
@@ -60,6 +64,9 @@ export class SqliteDatabase implements SqlDriver {
     } catch (e) {
       throw toStorageError(e, `Cannot open SQLite database at ${this.path}`);
     }
+    const { mutex, key } = acquireFileLock(this.path);
+    this.writeLock = mutex;
+    this.#lockKey = key;
   }
 
   /** True once `close()` ran. */
@@ -135,15 +142,17 @@ export class SqliteDatabase implements SqlDriver {
   }
 
   async query<R extends object = Record<string, unknown>>(sql: string, params: readonly SqlValue[] = []): Promise<R[]> {
-    return this.outsideTransaction(() => this.querySync<R>(sql, params));
+    const fn = (): R[] => this.querySync<R>(sql, params);
+    return this.statement(sql).readonly ? this.outsideTransaction(fn) : this.outsideWrite(fn);
   }
 
   async run(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
-    return this.outsideTransaction(() => this.runSync(sql, params));
+    const fn = (): { changes: number } => this.runSync(sql, params);
+    return this.statement(sql).readonly ? this.outsideTransaction(fn) : this.outsideWrite(fn);
   }
 
   async exec(sql: string): Promise<void> {
-    return this.outsideTransaction(() => this.execSync(sql));
+    return this.outsideWrite(() => this.execSync(sql));
   }
 
   /** Synchronous `query`; rows of statements that return none come back as `[]`. */
@@ -172,7 +181,7 @@ export class SqliteDatabase implements SqlDriver {
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     this.assertOpen();
-    return this.lock.runExclusive(async () => {
+    return this.exclusive(async () => {
       this.assertOpen();
       this.#execRaw('BEGIN IMMEDIATE');
       let active = true;
@@ -203,10 +212,32 @@ export class SqliteDatabase implements SqlDriver {
       this.#closed = true;
       this.#statements.clear();
       this.#db.close();
+      releaseFileLock(this.#lockKey);
     });
   }
 
   /** Runs `fn` now if no async transaction is open, else after it ends (so it never joins that transaction). */
+  /**
+   * Runs a write now if neither this connection nor another connection of this process to the same file
+   * is inside an async transaction, else after they end: SQLite would make it wait for the file lock
+   * synchronously, blocking the very event loop that has to finish the other transaction.
+   */
+  async outsideWrite<T>(fn: () => T | Promise<T>): Promise<T> {
+    if (!this.writeLock.locked && !this.lock.locked) {
+      this.assertOpen();
+      return fn();
+    }
+    return this.exclusive(async () => {
+      this.assertOpen();
+      return fn();
+    });
+  }
+
+  /** Holds the file's write lock, then this connection's lock (always in this order: no deadlock). */
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    return this.writeLock.runExclusive(() => this.lock.runExclusive(fn));
+  }
+
   async outsideTransaction<T>(fn: () => T): Promise<T> {
     const guarded = (): T => {
       this.assertOpen();

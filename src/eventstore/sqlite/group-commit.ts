@@ -56,10 +56,10 @@ export class GroupCommitter<Req, Res> {
     const group = this.#queue;
     this.#queue = [];
     if (group.length === 0) return;
-    if (this.afterApply !== null) return this.db.lock.runExclusive(() => this.#commitAsync(group, this.afterApply!));
-    // An async transaction of this process (a projection, a saga step) holds the connection: wait for it.
-    if (this.db.lock.locked) await this.db.lock.runExclusive(() => this.#commit(group));
-    else this.#commit(group);
+    // Hooks await inside the transaction: hold the locks so nothing else of this process runs in it.
+    if (this.afterApply !== null) return this.db.exclusive(() => this.#commitAsync(group, this.afterApply!));
+    // Synchronous: runs at once unless an async transaction of this process holds the file, then after it.
+    await this.db.outsideWrite(() => this.#commit(group));
   }
 
   async #commitAsync(group: Pending<Req, Res>[], afterApply: (request: Req, result: Res) => Promise<void>): Promise<void> {
