@@ -113,7 +113,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   // Emmett's SQLite store console.logs every error it rethrows; the retries are counted in the table instead.
   const log = console.log;
   console.log = (...args: unknown[]) => (args.length === 1 && args[0] instanceof Error ? undefined : log(...args));
-  const result: BenchResult = { startedAt: new Date().toISOString(), sizes, machine: machineInfo(pg), workloads: [], targets: [] };
+  const result: BenchResult = { startedAt: new Date().toISOString(), sizes, machine: machineInfo(pg ?? (opts.skipPostgres ? 'skipped' : null)), workloads: [], targets: [] };
   try {
     for (const w of WORKLOADS) {
       const rows = specs.filter((s) => !s.skip?.includes(w.id));

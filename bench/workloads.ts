@@ -45,7 +45,10 @@ export async function runOnce(id: WorkloadId, t: Target, s: Sizes, rep: number):
       const writer = async (w: number): Promise<void> => {
         for (let i = 0; i < perWriter; i++) await t.appendExpected(`e-${rep}-${w}`, BigInt(i));
       };
-      await Promise.all(Array.from({ length: s.concurrentWriters }, (_, w) => writer(w)));
+      // allSettled: when one writer fails, the others must still finish before the target is closed.
+      const results = await Promise.allSettled(Array.from({ length: s.concurrentWriters }, (_, w) => writer(w)));
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
       return perWriter * s.concurrentWriters;
     }
     case 'f':

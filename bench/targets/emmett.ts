@@ -1,4 +1,5 @@
 import { type Event, STREAM_DOES_NOT_EXIST } from '@event-driven-io/emmett';
+import Database from 'better-sqlite3';
 import { getPostgreSQLEventStore } from '@event-driven-io/emmett-postgresql';
 import { getSQLiteEventStore, type SQLiteConnection, sqliteConnection } from '@event-driven-io/emmett-sqlite';
 import { EVENT_TYPE, eventData, tempFile } from '../payload.js';
@@ -60,6 +61,12 @@ export function emmettSqliteRow(mode: 'default' | 'shared'): RowSpec {
     durability: 'FULL',
     open: async (): Promise<Target> => {
       const file = tempFile('emmett.db');
+      // Emmett sends `PRAGMA journal_mode = WAL` on every new connection without waiting for it; when it lands
+      // inside another statement's transaction, node-sqlite3 emits an unhandled error that kills the process.
+      // The journal mode is stored in the file, so switching it once here makes Emmett's pragma a no-op.
+      const init = new Database(file.path);
+      init.pragma('journal_mode = WAL');
+      init.close();
       let connection: SQLiteConnection | null = null;
       const schema = { autoMigration: 'CreateOrUpdate' as const };
       const store =
