@@ -1,5 +1,12 @@
 import type { SqliteDatabase } from '../../storage/sqlite.js';
+import Database from 'better-sqlite3';
 import { toStorageError } from '../../storage/sqlite.js';
+
+// A driver error becomes a StorageError; anything else (a version conflict, an inline projection's own
+// error) reaches the caller as thrown, as on PostgreSQL.
+function appendError(e: unknown): unknown {
+  return e instanceof Database.SqliteError ? toStorageError(e, 'Append failed') : e;
+}
 
 type Outcome<Res> = { ok: true; value: Res } | { ok: false; error: unknown };
 
@@ -77,7 +84,7 @@ export class GroupCommitter<Req, Res> {
         } catch (error) {
           this.db.execSync('ROLLBACK TO tessera_append');
           this.db.execSync('RELEASE tessera_append');
-          outcomes.push({ ok: false, error: toStorageError(error, 'Append failed') });
+          outcomes.push({ ok: false, error: appendError(error) });
         }
       }
       this.db.execSync('COMMIT');
@@ -127,7 +134,7 @@ export class GroupCommitter<Req, Res> {
     } catch (error) {
       this.db.execSync('ROLLBACK TO tessera_append');
       this.db.execSync('RELEASE tessera_append');
-      return { ok: false, error: toStorageError(error, 'Append failed') };
+      return { ok: false, error: appendError(error) };
     }
   }
 }
