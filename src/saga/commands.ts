@@ -86,7 +86,12 @@ export async function requestCancel(store: EventStore, sagaId: string, now: numb
         return false;
       }
     }
-    await tx.sql.run(`UPDATE ${T_INSTANCES} SET cancel_requested = 1, updated_at = ? WHERE saga_id = ?`, [now, sagaId]);
+    // The holder may park the saga between our read and this write (PostgreSQL's READ COMMITTED re-checks
+    // the row): a parked saga must then be woken, or nobody would look at the flag.
+    await tx.sql.run(
+      `UPDATE ${T_INSTANCES} SET cancel_requested = 1, wake_at = CASE WHEN status = 'waiting' THEN ? ELSE wake_at END, updated_at = ? WHERE saga_id = ?`,
+      [now, now, sagaId],
+    );
     return true;
   });
 }

@@ -3,6 +3,7 @@ import { storeDatabase, storeTransaction, type StoreTransaction } from '../event
 import type { NewEvent } from '../eventstore/types.js';
 import { backoffDelay } from '../support/backoff.js';
 import { encodeJson } from '../support/json.js';
+import { requestCancel } from './commands.js';
 import { DEFAULT_COMPENSATION_RETRY, DEFAULT_STEP_RETRY, resolveRetry } from './define.js';
 import { lifecycleEvent, sagaStreamId } from './events.js';
 import { errorText, Invocation, isRetryable, type InvokeResult } from './invoke.js';
@@ -134,7 +135,15 @@ export class SagaRun {
   /** Waits (releasing the saga) until `wakeAt`, the deadline, a signal or a cancel. */
   async #wait(wakeAt: number, changes: InstanceChanges = {}): Promise<Next> {
     const at = Math.min(wakeAt, this.#row.deadlineAt ?? NEVER);
-    await this.#commit({ status: 'waiting', wake_at: at, release: true, ...changes });
+    const { cancelRequested } = await this.#commit({ status: 'waiting', wake_at: at, release: true, ...changes });
+    if (cancelRequested) {
+      // A cancel arrived while we held the saga, so it only set the flag; parked and released now, nothing
+      // would look at the flag before wake_at (never, for a signal). Cancel it again, now that it is free.
+      const now = this.#env.clock.now();
+      await requestCancel(this.#env.store, this.sagaId, now, this.#env.events);
+      this.#env.wakeAt(now);
+      return 'yield';
+    }
     if (at !== NEVER) this.#env.wakeAt(at);
     return 'yield';
   }

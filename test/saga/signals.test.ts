@@ -74,6 +74,40 @@ describe.each(ADAPTERS)('saga signals and timers on $name', (adapter) => {
     expect(done.steps.map((s) => `${s.phase}:${s.name}`)).toEqual(['do:reserve', 'undo:reserve']);
   });
 
+  it('a cancel that lands while the runner still holds the saga, just before it parks for a signal, is acted on', async () => {
+    let reserved!: () => void;
+    const reachedReserve = new Promise<void>((r) => (reserved = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const saga = defineSaga<{ order: string }>({
+      name: 'gated-approval',
+      version: 1,
+      steps: [
+        { name: 'reserve', action: async () => (reserved(), await gate, 'reserved'), compensate: async () => undefined },
+        { name: 'approve', waitForSignal: { name: 'approved' }, action: async () => 'approved' },
+      ],
+    });
+    const engine = await fx().engine({ sagas: [saga] });
+    await engine.start('gated-approval', 'a5', { order: 'o5' });
+    await reachedReserve; // held by the runner: the cancel only flags it
+    await engine.cancel('a5');
+    release(); // the runner now finishes the step and parks for the signal
+    const done = await engine.waitForTerminal('a5', { timeoutMs: 10_000 });
+    expect(done.status).toBe('cancelled');
+    expect(done.steps.map((s) => `${s.phase}:${s.name}`)).toEqual(['do:reserve', 'undo:reserve']);
+  });
+
+  it('a cancel right after start, on a saga that first waits for a signal, is acted on', async () => {
+    const saga = defineSaga({ name: 'wait-first', version: 1, steps: [{ name: 'approve', waitForSignal: { name: 'approved' }, action: async () => 'ok' }] });
+    const engine = await fx().engine({ sagas: [saga] });
+    for (let i = 0; i < 5; i++) {
+      await engine.start('wait-first', `wf-${i}`, {});
+      await engine.cancel(`wf-${i}`);
+      const done = await engine.waitForTerminal(`wf-${i}`, { timeoutMs: 10_000 });
+      expect(done.status).toBe('cancelled');
+    }
+  });
+
   it('sleeps durably: the sleep survives a runner restart and the action runs once after it', async () => {
     const runs: number[] = [];
     const saga = defineSaga({
