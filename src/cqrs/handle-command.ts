@@ -84,6 +84,12 @@ async function decideAndAppend<S, C, E extends NewEvent>(
     ...(o.correlationId !== undefined ? { correlationId: o.correlationId } : {}),
     ...(o.causationId !== undefined ? { causationId: o.causationId } : {}),
   });
+  if (commandId !== undefined && appended.nextExpectedVersion !== loaded.version + BigInt(events.length)) {
+    // The store answered with an earlier handling of this command id (it committed after our first look
+    // but before we loaded the stream): return that handling's result, rebuilt from the log.
+    const previous = await previousResult(store, streamId, commandId, decider);
+    if (previous) return previous;
+  }
   // Read back what was stored (metadata, timestamps, positions): versions loaded+1… are ours alone.
   const recorded = await store.readStream(streamId, { fromVersion: loaded.version + 1n, maxCount: events.length });
   const state = recorded.reduce((s, e) => decider.evolve(s, e), loaded.state);
