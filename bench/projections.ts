@@ -121,12 +121,12 @@ function summarize(path: string, events: number, times: number[]): ProjectionBen
  *
  * @example
  * ```ts
- * const [tessera, raw] = await runProjectionBench({ events: 20_000, runs: 3 });
+ * const [tessera, raw] = await runProjectionBench({ events: 200_000, runs: 3 });
  * console.log(tessera.medianEventsPerSec / raw.medianEventsPerSec);
  * ```
  */
 export async function runProjectionBench(options: { events?: number; runs?: number; print?: boolean } = {}): Promise<ProjectionBenchRow[]> {
-  const events = options.events ?? 20_000;
+  const events = options.events ?? 200_000;
   const runs = options.runs ?? 3;
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-proj-'));
   try {
