@@ -37,9 +37,16 @@ async function rawOnTesseraSchema(): Promise<Target> {
   };
 }
 
+/** The same target with one setImmediate hop before each append (what group commit adds for a lone caller). */
+function withHop(t: Target): Target {
+  const hop = (): Promise<void> => new Promise((r) => setImmediate(r));
+  return { ...t, appendNew: async (s) => (await hop(), t.appendNew(s)), appendExpected: async (s, v) => (await hop(), t.appendExpected(s, v)) };
+}
+
 const variants: [string, Target][] = [
   ['raw', await rawSqliteRow(durability).open()],
   ['raw-tschema', await rawOnTesseraSchema()],
+  ['raw-tschema+hop', withHop(await rawOnTesseraSchema())],
   ['tessera', await tesseraSqliteRow(durability).open()],
 ];
 const ops: Record<string, (t: Target, round: number) => Promise<number>> = {
