@@ -4,6 +4,8 @@ import { describePgError } from '../../storage/postgres-errors.js';
 import type { AppendRequest, BackendTransaction, EventStoreBackend, SnapshotRecord, StoredEvent } from '../backend.js';
 import type { AppendHook, AppendResult } from '../types.js';
 import { appendInTransaction, pgTextArray } from './append.js';
+import type { AppliedAppend } from '../applied.js';
+import { appendInOneStatement, canAppendInOneStatement } from './fast-append.js';
 import { WakeSignal } from '../wake-signal.js';
 import { NotificationListener, NotifySender } from './listener.js';
 import { readAllBelowHorizon, type EventRow, toStoredEvent } from './read.js';
@@ -35,6 +37,7 @@ export class PostgresEventStoreBackend implements EventStoreBackend {
   readonly #listener: NotificationListener;
   readonly #notifier: NotifySender;
   readonly #abort = new AbortController();
+  readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly db: PostgresDatabase,
@@ -49,7 +52,9 @@ export class PostgresEventStoreBackend implements EventStoreBackend {
   async append(request: AppendRequest): Promise<AppendResult> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const applied = await this.db.transaction((tx) => appendInTransaction(tx, this.#sql, request, this.config.hooks, this.config.schema));
+        const applied = canAppendInOneStatement(request, this.config.hooks.length)
+          ? await this.#oneStatement(request)
+          : await this.db.transaction((tx) => appendInTransaction(tx, this.#sql, request, this.config.hooks, this.config.schema));
         if (applied.firstPosition !== null) this.#committed();
         return applied.result;
       } catch (e) {
@@ -83,6 +88,17 @@ export class PostgresEventStoreBackend implements EventStoreBackend {
     );
     if (appended) this.#committed();
     return result;
+  }
+
+  /** The one-round-trip append, tracked so that `close` waits for it before ending the pool. */
+  async #oneStatement(request: AppendRequest): Promise<AppliedAppend> {
+    const p = appendInOneStatement(this.db, this.#sql.appendEvents, this.config.schema, this.config.xidOffset, request);
+    this.#inFlight.add(p);
+    try {
+      return await p;
+    } finally {
+      this.#inFlight.delete(p);
+    }
   }
 
   /** Wakes this process's subscriptions now and other processes' through NOTIFY. */
@@ -148,6 +164,7 @@ export class PostgresEventStoreBackend implements EventStoreBackend {
     this.#abort.abort();
     this.#wake.notify();
     await this.#listener.close();
+    await Promise.allSettled([...this.#inFlight]);
     await this.#notifier.drain();
     await this.db.close();
   }

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../../errors.js';
 import type { Migration } from '../../storage/migrations.js';
 import { describe } from '../../support/validate.js';
+import { appendFunctionSql } from './append-function.js';
 
 /** Default schema of the PostgreSQL event store. */
 export const DEFAULT_PG_SCHEMA = 'tessera';
@@ -66,6 +67,7 @@ export function eventStoreMigrations(schema: string): Migration[] {
         INSERT INTO ${s}.log_clock (id, xid_offset) VALUES (true, 0) ON CONFLICT DO NOTHING;
       `,
     },
+    { version: 2, name: 'one-statement append function', sql: appendFunctionSql(s) },
   ];
 }
 
@@ -112,6 +114,9 @@ export function statements(schema: string, xidOffset = 0n) {
         RETURNING global_position
       )
       SELECT min(global_position) AS first, max(global_position) AS last FROM ins`,
+    /** The one-statement append (see `append-function.ts`); sent straight to `pg`, so numbered placeholders. */
+    appendEvents: `SELECT first_position, last_position, next_version
+      FROM ${s}.append_events($1, $2, $3, $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::timestamptz, $10::bigint)`,
     notify: 'SELECT pg_notify(?, ?)',
     readByIds: `SELECT ${COLUMNS} FROM ${s}.events WHERE event_id = ANY(?::text[])`,
     maxStreamVersion: `SELECT coalesce(max(stream_version), 0) AS version FROM ${s}.events WHERE stream_id = ?`,
