@@ -3,6 +3,7 @@ import { aggregateCases } from './aggregate.js';
 import { appendCases } from './append.js';
 import { badInputCases } from './bad-input.js';
 import type { EventStoreCapability, EventStoreFactory } from './harness.js';
+import { hookCases } from './hooks.js';
 import { readCases } from './read.js';
 import { subscribeCases } from './subscribe.js';
 import { transactionCases } from './transaction.js';
@@ -29,6 +30,7 @@ export function eventStoreConformance(
     subscribeCases(ctx);
     aggregateCases(ctx);
     transactionCases(ctx);
+    hookCases(ctx);
     badInputCases(ctx);
   });
 }
