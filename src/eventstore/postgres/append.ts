@@ -6,6 +6,7 @@ import { type ExistingEvent, resolveIdempotentAppend } from '../idempotency.js';
 import { type AppliedAppend, toRecordedEvents } from '../applied.js';
 import type { AppendHook } from '../types.js';
 import type { PgStatements } from './schema.js';
+import type { EventRow } from './read.js';
 
 /** Positions available to one transaction: its xid shifted left by 16 bits, plus 0 … 65,535. */
 export const POSITIONS_PER_TRANSACTION = 65_536;
@@ -39,14 +40,10 @@ export async function appendInTransaction(
   const { xid, next_position: nextPosition } = head!;
   const current = head!.version ?? 0n;
   if (req.events.some((e) => e.idGiven)) {
-    const rows = await tx.query<{
-      global_position: bigint;
-      event_id: string;
-      stream_id: string;
-      stream_version: bigint;
-      event_type: string;
-      data: unknown;
-    }>(sql.byEventIds, [pgTextArray(req.events.map((e) => e.id))]);
+    const rows = await tx.query<Pick<EventRow, 'global_position' | 'event_id' | 'stream_id' | 'stream_version' | 'event_type' | 'data'>>(
+      sql.byEventIds,
+      [pgTextArray(req.events.map((e) => e.id))],
+    );
     const existing: ExistingEvent[] = rows.map((r) => ({
       id: r.event_id,
       streamId: r.stream_id,
