@@ -1,0 +1,35 @@
+/**
+ * The one key hash of Tessera: xxHash64 (from `@node-rs/xxhash`) of a key's UTF-8 bytes, seed 0. Sharding maps
+ * a key to a fixed logical slot with it and log partitioning maps a stream id to a partition with it, so both
+ * agree for every process and every release: the output for a given key must never change.
+ * @example
+ * ```ts
+ * hashKey('tenant-42');            // 64-bit unsigned bigint
+ * bucketOf('order-7', 4096);       // 0 … 4095, stable forever
+ * ```
+ * @module
+ */
+import { xxh64 } from '@node-rs/xxhash';
+
+/**
+ * xxHash64 of the key's UTF-8 bytes, seed 0, as an unsigned 64-bit bigint.
+ * @example
+ * ```ts
+ * hashKey('abc'); // 4952883123889572249n
+ * ```
+ */
+export function hashKey(key: string): bigint {
+  return xxh64(key);
+}
+
+/**
+ * The bucket (slot or partition) of a key among `buckets` buckets: `hashKey(key) mod buckets`.
+ * `buckets` must be a positive safe integer (callers validate configuration before routing).
+ * @example
+ * ```ts
+ * bucketOf('order-7', 16); // 0 … 15
+ * ```
+ */
+export function bucketOf(key: string, buckets: number): number {
+  return Number(xxh64(key) % BigInt(buckets));
+}
