@@ -22,3 +22,4 @@ export {
 export {
   CommandValidationError, ConsistencyTimeoutError, ProjectionFailedError, UnknownCommandError, UnknownProjectionError,
 } from './errors/cqrs.js';
+export { FollowerCheckpointConflictError, MalformedSessionTokenError, NotAStandbyError, PrimaryUnavailableError, ReplicaUnavailableError } from './errors/replication.js';

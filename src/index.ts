@@ -200,3 +200,19 @@ export {
   type StepContext,
   TERMINAL_STATUSES,
 } from './saga/index.js';
+
+// Replication: log-shipping followers, replica verification, leader-follower replica sets
+export {
+  canonicalJson,
+  type CatchUpResult,
+  type Divergence,
+  type FollowerCheckpoint,
+  type FollowerTarget,
+  type LogShippingFollower,
+  type LogShippingFollowerOptions,
+  openLogShippingFollower,
+  type VerifiedField,
+  type VerifyOptions,
+  type VerifyReport,
+  verifyReplica,
+} from './replication/index.js';
