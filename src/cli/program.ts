@@ -2,11 +2,13 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import * as append from './commands/append.js';
 import * as bus from './commands/bus.js';
+import * as migrate from './commands/migrate.js';
 import * as projections from './commands/projections.js';
 import * as read from './commands/read.js';
 import * as sagas from './commands/sagas.js';
 import * as stats from './commands/stats.js';
 import * as tail from './commands/tail.js';
+import { DEFAULT_PG_SCHEMA } from '../eventstore/postgres/schema.js';
 import { DEFAULT_DB_PATH } from './context.js';
 import { formatUsageError } from './report.js';
 
@@ -41,7 +43,7 @@ export interface CliCommand {
  * for (const command of COMMANDS) command.register(program);
  * ```
  */
-export const COMMANDS: readonly CliCommand[] = [append, read, tail, stats, bus, sagas, projections];
+export const COMMANDS: readonly CliCommand[] = [migrate, append, read, tail, stats, bus, sagas, projections];
 
 /**
  * The root program with global options (`--db`, `--json`) and every command registered.
@@ -53,9 +55,10 @@ export const COMMANDS: readonly CliCommand[] = [append, read, tail, stats, bus, 
  */
 export function buildProgram(options: { json?: boolean } = {}): Command {
   const program = new Command('tessera')
-    .description('Tessera: append, read, follow and inspect the events of an event store file from the command line.')
+    .description('Tessera: set up, append, read, follow and inspect an event store (a SQLite file or a PostgreSQL schema) from the command line.')
     .version(packageVersion(), '-V, --version')
-    .addOption(new Option('--db <path>', 'event store file').default(DEFAULT_DB_PATH).env('TESSERA_DB'))
+    .addOption(new Option('--db <path|url>', 'event store: a SQLite file, or a postgres:// URL').default(DEFAULT_DB_PATH).env('TESSERA_DB'))
+    .addOption(new Option('--schema <name>', 'PostgreSQL schema holding the store (with a postgres:// --db)').default(DEFAULT_PG_SCHEMA).env('TESSERA_SCHEMA'))
     .option('--json', 'machine-readable output: one JSON object per line (bigints as strings)')
     .showSuggestionAfterError()
     // Errors become exceptions so main decides the exit code and the shape of the message.
@@ -63,7 +66,7 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
     .configureOutput({ outputError: (message, write) => write(formatUsageError(message, options.json === true)) });
   // Set before the commands are added: commander copies these settings into each subcommand.
   for (const command of COMMANDS) command.register(program);
-  program.addHelpText('after', '\nExamples:\n  tessera append cart-1 ItemAdded \'{"sku":"A-1","qty":2}\' --expected-version no_stream\n  tessera read cart-1\n  tessera read --types ItemAdded --max 20 --json\n  tessera tail\n  tessera stats\n');
+  program.addHelpText('after', '\nExamples:\n  tessera init\n  tessera migrate --db postgres://postgres@127.0.0.1:5432/app --schema orders\n  tessera append cart-1 ItemAdded \'{"sku":"A-1","qty":2}\' --expected-version no_stream\n  tessera read cart-1\n  tessera read --types ItemAdded --max 20 --json\n  tessera tail\n  tessera stats\n');
   return program;
 }
 

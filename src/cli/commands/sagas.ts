@@ -11,13 +11,13 @@ const STATUSES: readonly string[] = ['running', 'waiting', 'compensating', 'canc
 
 /**
  * `tessera sagas …`: inspect and steer the sagas in a store. `list` and `show` read the saga log; `cancel` and
- * `retry-compensation` record the request, which the running saga engines (any process) carry out.
+ * `retry` (retryCompensation) record the request, which the running saga engines (any process) carry out.
  *
  * @example
  * ```sh
  * tessera sagas list --status compensation_failed
  * tessera sagas show order-42 --json
- * tessera sagas retry-compensation order-42
+ * tessera sagas retry order-42               # alias: retry-compensation
  * tessera sagas cancel order-43
  * ```
  */
@@ -78,8 +78,9 @@ export function register(program: Command): void {
     });
 
   sagas
-    .command('retry-compensation')
-    .description('re-drive a compensation_failed saga after fixing the cause')
+    .command('retry')
+    .alias('retry-compensation')
+    .description('re-drive a compensation_failed saga after fixing the cause (a running engine does the work)')
     .argument('<sagaId>', 'the saga id')
     .action(async (sagaId: string, _opts: unknown, cmd: Command) => {
       await withClient(cmd, async (engine, json) => {

@@ -24,7 +24,7 @@ export function register(program: Command): void {
     .action(async (opts: { top: string }, cmd: Command) => {
       const top = parsePositiveInt(opts.top, '--top');
       await withStore(cmd, 'existing', async (store, g) => {
-        const s = await collectStats(storeDatabase(store), g.path, top);
+        const s = await collectStats(storeDatabase(store), g.path, top, g.target.kind);
         if (g.json) await writeLine(jsonLine(s));
         else await writeLine(renderStats(s));
       });
@@ -60,18 +60,20 @@ export interface StoreStats {
  * const s = await collectStats(storeDatabase(store), '/data/tessera.db', 10);
  * ```
  */
-export async function collectStats(db: SqlDriver, path: string, top: number): Promise<StoreStats> {
+export async function collectStats(db: SqlDriver, path: string, top: number, engine: 'sqlite' | 'postgres' = 'sqlite'): Promise<StoreStats> {
+  // The PostgreSQL store's schema is first on its search_path, where the table is plain `events`.
+  const events = engine === 'sqlite' ? 'tessera_events' : 'events';
   const [totals] = await db.query<{ events: number; streams: number; last: number | null; first_at: number | null; last_at: number | null }>(
     `SELECT count(*) AS events, count(DISTINCT stream_id) AS streams, max(global_position) AS last,
             min(recorded_at) AS first_at, max(recorded_at) AS last_at
-       FROM tessera_events`,
+       FROM ${events}`,
   );
   const topStreams = await db.query<{ stream_id: string; n: number }>(
-    'SELECT stream_id, count(*) AS n FROM tessera_events GROUP BY stream_id ORDER BY n DESC, stream_id LIMIT ?',
+    `SELECT stream_id, count(*) AS n FROM ${events} GROUP BY stream_id ORDER BY n DESC, stream_id LIMIT ?`,
     [top],
   );
   const topTypes = await db.query<{ event_type: string; n: number }>(
-    'SELECT event_type, count(*) AS n FROM tessera_events GROUP BY event_type ORDER BY n DESC, event_type LIMIT ?',
+    `SELECT event_type, count(*) AS n FROM ${events} GROUP BY event_type ORDER BY n DESC, event_type LIMIT ?`,
     [top],
   );
   return {
@@ -81,11 +83,16 @@ export async function collectStats(db: SqlDriver, path: string, top: number): Pr
     lastPosition: totals?.last == null ? 0n : BigInt(totals.last),
     firstEventAt: totals?.first_at == null ? null : new Date(Number(totals.first_at)).toISOString(),
     lastEventAt: totals?.last_at == null ? null : new Date(Number(totals.last_at)).toISOString(),
-    fileBytes: sizeOf(path),
-    walBytes: sizeOf(`${path}-wal`),
+    fileBytes: engine === 'sqlite' ? sizeOf(path) : await relationBytes(db, events),
+    walBytes: engine === 'sqlite' ? sizeOf(`${path}-wal`) : 0,
     topStreams: topStreams.map((r) => ({ streamId: r.stream_id, events: Number(r.n) })),
     topTypes: topTypes.map((r) => ({ type: r.event_type, events: Number(r.n) })),
   };
+}
+
+async function relationBytes(db: SqlDriver, table: string): Promise<number> {
+  const [row] = await db.query<{ n: bigint | number }>('SELECT pg_total_relation_size(?::regclass) AS n', [table]);
+  return Number(row?.n ?? 0);
 }
 
 function sizeOf(file: string): number {
