@@ -23,3 +23,4 @@ export {
   CommandValidationError, ConsistencyTimeoutError, ProjectionFailedError, UnknownCommandError, UnknownProjectionError,
 } from './errors/cqrs.js';
 export { FollowerCheckpointConflictError, MalformedSessionTokenError, NotAStandbyError, PrimaryUnavailableError, ReplicaUnavailableError } from './errors/replication.js';
+export { ConsumerHandlerError, GroupNotDrainedError, NotPartitionedError, OverlappingPartitionError, PartitionCountMismatchError, RetentionRefusedError, UnknownConsumerGroupError } from './errors/partitioning.js';

@@ -216,3 +216,28 @@ export {
   type VerifyReport,
   verifyReplica,
 } from './replication/index.js';
+
+// Partitioning: consumer groups over the partitioned log; table partitions and segment files with retention
+export {
+  ConsumerHandlerError, GroupNotDrainedError, NotPartitionedError, OverlappingPartitionError, PartitionCountMismatchError, RetentionRefusedError,
+  UnknownConsumerGroupError,
+} from './errors.js';
+export {
+  assignPartitions,
+  type ConsumerContext,
+  ConsumerGroup,
+  type ConsumerGroupOptions,
+  consumerGroupStatus,
+  type ConsumerGroupStatus,
+  type ConsumerHandler,
+  type GroupStatusOptions,
+  listConsumerGroups,
+  MAX_PARTITIONS,
+  type MemberStatus,
+  openConsumerGroup,
+  partitionOf,
+  partitionsOf,
+  type PartitionStatus,
+  repartitionConsumerGroup,
+  requirePartitionCount,
+} from './partitioning/index.js';

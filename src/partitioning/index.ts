@@ -1,0 +1,19 @@
+/**
+ * The partitioning subpath: consumer groups over the partitioned global log, PostgreSQL table partitions
+ * and SQLite segment files with retention and archiving.
+ *
+ * @example
+ * ```ts
+ * import { openConsumerGroup } from 'tessera/partitioning';
+ * const member = await openConsumerGroup({ store, group: 'mailer', partitions: 8, handler: async (e) => send(e) });
+ * ```
+ * @module
+ */
+export { assignPartitions, partitionsOf } from './assignment.js';
+export { ConsumerGroup, type ConsumerGroupOptions, openConsumerGroup } from './consumer-group.js';
+export type { ConsumerContext, ConsumerHandler } from './member.js';
+export { MAX_PARTITIONS, partitionOf, requirePartitionCount } from './partition-of.js';
+export { repartitionConsumerGroup } from './repartition.js';
+export {
+  consumerGroupStatus, type ConsumerGroupStatus, type GroupStatusOptions, listConsumerGroups, type MemberStatus, type PartitionStatus,
+} from './status.js';

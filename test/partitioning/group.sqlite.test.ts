@@ -1,0 +1,4 @@
+import { sqliteAdapter } from './adapters.js';
+import { consumerGroupConformance } from './group-conformance.js';
+
+consumerGroupConformance(sqliteAdapter);
