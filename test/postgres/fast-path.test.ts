@@ -255,13 +255,18 @@ describe('PostgreSQL one-statement append', () => {
       expect(paged).toEqual(all.slice(0, paged.length).map((e) => e.globalPosition));
       const byPosition = new Map(all.map((e) => [e.globalPosition, e]));
       for (const r of results) {
-        // A batch sits at consecutive positions ((xid << 16) + 0 … size - 1) and consecutive versions.
+        // A batch sits at consecutive positions of one transaction (xid << 16) + i … (a group commit may put
+        // several appends in one transaction, one after the other) and at consecutive versions.
         const last = byPosition.get(r.last)!;
         expect(last.streamId).toBe(r.stream);
         expect(last.streamVersion).toBe(r.next);
         const first = r.last - BigInt(r.size - 1);
-        expect(first % 65_536n).toBe(0n);
-        expect(byPosition.get(first)!.streamVersion).toBe(r.next - BigInt(r.size - 1));
+        expect(first >> 16n).toBe(r.last >> 16n);
+        for (let k = 0; k < r.size; k++) {
+          const e = byPosition.get(first + BigInt(k))!;
+          expect(e.streamId).toBe(r.stream);
+          expect(e.streamVersion).toBe(r.next - BigInt(r.size - 1 - k));
+        }
       }
     } finally {
       await store.close();

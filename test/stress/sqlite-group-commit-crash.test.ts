@@ -2,9 +2,10 @@ import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConcurrencyError, openSqliteEventStore } from '../../src/index.js';
+import { openSqliteEventStore } from '../../src/index.js';
 import { fixture, killAllChildren, readLogLines, sleep, spawnTsx } from '../support/processes.js';
 import { tempDir } from '../support/tmp.js';
+import { groupToDistinctStreams, groupWithConflicts } from './group-commit-cases.js';
 import { readWriterLog, verifyStore } from './verify-log.js';
 
 const GROUP = 8;
@@ -157,20 +158,7 @@ describe('SQLite group commit: concurrent appends in one turn', () => {
     const tmp = tempDir('tessera-gc-');
     const store = await openSqliteEventStore({ path: join(tmp.dir, 'events.db') });
     try {
-      const results = await Promise.all(
-        Array.from({ length: GROUP }, (_, i) =>
-          store.appendToStream(`s-${i}`, [{ type: 'A', data: { i } }, { type: 'B', data: { i } }], { expectedVersion: 'no_stream' }),
-        ),
-      );
-      const all = await store.readAll();
-      expect(all.length).toBe(2 * GROUP);
-      expect(new Set(all.map((e) => e.id)).size).toBe(2 * GROUP);
-      results.forEach((r, i) => {
-        const stream = all.filter((e) => e.streamId === `s-${i}`);
-        expect(stream.map((e) => e.streamVersion)).toEqual([1n, 2n]);
-        expect(stream.map((e) => e.data)).toEqual([{ i }, { i }]);
-        expect(r).toEqual({ nextExpectedVersion: 2n, lastGlobalPosition: stream[1]!.globalPosition });
-      });
+      await groupToDistinctStreams(store, GROUP);
     } finally {
       await store.close();
       tmp.remove();
@@ -181,29 +169,7 @@ describe('SQLite group commit: concurrent appends in one turn', () => {
     const tmp = tempDir('tessera-gc-');
     const store = await openSqliteEventStore({ path: join(tmp.dir, 'events.db') });
     try {
-      await store.appendToStream('taken', [{ type: 'Seed', data: {} }]);
-      const outcomes = await Promise.allSettled([
-        store.appendToStream('a', [{ type: 'A', data: 1 }], { expectedVersion: 'no_stream' }),
-        store.appendToStream('taken', [{ type: 'X', data: 'stale' }], { expectedVersion: 5n }),
-        store.appendToStream('b', [{ type: 'B', data: 2 }, { type: 'B', data: 3 }], { expectedVersion: 'no_stream' }),
-        // Two appends in one group expecting the same version: the first wins, the second sees its write.
-        store.appendToStream('taken', [{ type: 'Y', data: 'first' }], { expectedVersion: 1n }),
-        store.appendToStream('taken', [{ type: 'Z', data: 'second' }], { expectedVersion: 1n }),
-        store.appendToStream('c', [{ type: 'C', data: 4 }], { expectedVersion: 'stream_exists' }),
-      ]);
-      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'rejected', 'rejected']);
-      for (const i of [1, 4, 5]) expect((outcomes[i] as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
-      const conflict = (outcomes[4] as PromiseRejectedResult).reason as ConcurrencyError;
-      expect(conflict.actual).toBe(2n);
-
-      expect((await store.readStream('taken')).map((e) => e.data)).toEqual([{}, 'first']);
-      expect((await store.readStream('a')).map((e) => e.data)).toEqual([1]);
-      expect((await store.readStream('b')).map((e) => e.data)).toEqual([2, 3]);
-      expect(await store.streamExists('c')).toBe(false);
-      const all = await store.readAll();
-      expect(all.length).toBe(5);
-      const ok = outcomes.filter((o) => o.status === 'fulfilled').map((o) => o.value);
-      for (const r of ok) expect(all.some((e) => e.globalPosition === r.lastGlobalPosition)).toBe(true);
+      await groupWithConflicts(store);
     } finally {
       await store.close();
       tmp.remove();

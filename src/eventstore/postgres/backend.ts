@@ -4,8 +4,8 @@ import { describePgError } from '../../storage/postgres-errors.js';
 import type { AppendRequest, BackendTransaction, EventStoreBackend, SnapshotRecord, StoredEvent } from '../backend.js';
 import type { AppendHook, AppendResult } from '../types.js';
 import { appendInTransaction, pgTextArray } from './append.js';
-import type { AppliedAppend } from '../applied.js';
-import { appendInOneStatement, canAppendInOneStatement } from './fast-append.js';
+import { appendGroupInOneStatement, appendInOneStatement, canAppendInOneStatement } from './fast-append.js';
+import { PgGroupCommitter } from './group-commit.js';
 import { WakeSignal } from '../wake-signal.js';
 import { NotificationListener, NotifySender } from './listener.js';
 import { readAllBelowHorizon, type EventRow, toStoredEvent } from './read.js';
@@ -14,6 +14,11 @@ import { notifyChannel, type PgStatements, statements } from './schema.js';
 const MAX_VERSION = 9223372036854775807n;
 /** Retries of an append that lost a race on a unique key (concurrent first appends with the same event ids). */
 const UNIQUE_RACE_RETRIES = 3;
+/**
+ * Group statements running at once. Measured with 8 concurrent writers (bench/profile/pg-ab.ts e): 1 in
+ * flight gave 1.9x raw pg, 4 gave 2.1x; splitting a queue across free slots instead of one group, 1.2–1.5x.
+ */
+const GROUPS_IN_FLIGHT = 4;
 
 /** Settings of {@link PostgresEventStoreBackend}. */
 export interface PgBackendConfig {
@@ -37,7 +42,7 @@ export class PostgresEventStoreBackend implements EventStoreBackend {
   readonly #listener: NotificationListener;
   readonly #notifier: NotifySender;
   readonly #abort = new AbortController();
-  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #committer: PgGroupCommitter;
 
   constructor(
     private readonly db: PostgresDatabase,
@@ -47,13 +52,21 @@ export class PostgresEventStoreBackend implements EventStoreBackend {
     this.#channel = notifyChannel(config.schema);
     this.#listener = new NotificationListener(db.clientConfig, this.#channel, this.#wake, config.random);
     this.#notifier = new NotifySender(db, this.#sql.notify, this.#channel);
+    const { schema, xidOffset } = config;
+    this.#committer = new PgGroupCommitter(
+      {
+        single: (req) => appendInOneStatement(db, this.#sql.appendEvents, schema, xidOffset, req),
+        group: (reqs) => appendGroupInOneStatement(db, this.#sql.appendEventsGroup, schema, xidOffset, reqs),
+      },
+      GROUPS_IN_FLIGHT,
+    );
   }
 
   async append(request: AppendRequest): Promise<AppendResult> {
     for (let attempt = 1; ; attempt++) {
       try {
         const applied = canAppendInOneStatement(request, this.config.hooks.length)
-          ? await this.#oneStatement(request)
+          ? await this.#committer.submit(request)
           : await this.db.transaction((tx) => appendInTransaction(tx, this.#sql, request, this.config.hooks, this.config.schema));
         if (applied.firstPosition !== null) this.#committed();
         return applied.result;
@@ -88,17 +101,6 @@ export class PostgresEventStoreBackend implements EventStoreBackend {
     );
     if (appended) this.#committed();
     return result;
-  }
-
-  /** The one-round-trip append, tracked so that `close` waits for it before ending the pool. */
-  async #oneStatement(request: AppendRequest): Promise<AppliedAppend> {
-    const p = appendInOneStatement(this.db, this.#sql.appendEvents, this.config.schema, this.config.xidOffset, request);
-    this.#inFlight.add(p);
-    try {
-      return await p;
-    } finally {
-      this.#inFlight.delete(p);
-    }
   }
 
   /** Wakes this process's subscriptions now and other processes' through NOTIFY. */
@@ -164,7 +166,7 @@ export class PostgresEventStoreBackend implements EventStoreBackend {
     this.#abort.abort();
     this.#wake.notify();
     await this.#listener.close();
-    await Promise.allSettled([...this.#inFlight]);
+    await this.#committer.drain();
     await this.#notifier.drain();
     await this.db.close();
   }

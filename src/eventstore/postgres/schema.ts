@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import type { Migration } from '../../storage/migrations.js';
 import { describe } from '../../support/validate.js';
 import { appendFunctionSql } from './append-function.js';
+import { appendGroupFunctionSql } from './append-group-function.js';
 
 /** Default schema of the PostgreSQL event store. */
 export const DEFAULT_PG_SCHEMA = 'tessera';
@@ -68,6 +69,7 @@ export function eventStoreMigrations(schema: string): Migration[] {
       `,
     },
     { version: 2, name: 'one-statement append function', sql: appendFunctionSql(s) },
+    { version: 3, name: 'group append function', sql: appendGroupFunctionSql(s) },
   ];
 }
 
@@ -117,6 +119,9 @@ export function statements(schema: string, xidOffset = 0n) {
     /** The one-statement append (see `append-function.ts`); sent straight to `pg`, so numbered placeholders. */
     appendEvents: `SELECT first_position, last_position, next_version
       FROM ${s}.append_events($1, $2, $3, $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::timestamptz, $10::bigint)`,
+    /** Several appends in one statement (see `append-group-function.ts`); numbered placeholders too. */
+    appendEventsGroup: `SELECT first_position, last_position, next_version, actual_version
+      FROM ${s}.append_events_group($1::text[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[], $10::int[], $11::bigint)`,
     notify: 'SELECT pg_notify(?, ?)',
     readByIds: `SELECT ${COLUMNS} FROM ${s}.events WHERE event_id = ANY(?::text[])`,
     maxStreamVersion: `SELECT coalesce(max(stream_version), 0) AS version FROM ${s}.events WHERE stream_id = ?`,
