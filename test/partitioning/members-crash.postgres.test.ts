@@ -1,0 +1,19 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { killAllChildren } from '../support/processes.js';
+import { type GroupAdapter, postgresAdapter } from './adapters.js';
+import { membersCrashScenario } from './members-crash.js';
+
+let adapter: GroupAdapter | undefined;
+afterEach(async () => {
+  await killAllChildren();
+  await adapter?.cleanup();
+});
+
+describe('consumer group members joining and dying (PostgreSQL)', () => {
+  it('kill -9 one member, SIGSTOP another past its lease, start a new one: exactly-once, ordered, fenced', { timeout: 120_000 }, async () => {
+    adapter = postgresAdapter();
+    const figures = await membersCrashScenario(adapter);
+    console.log('[partitioning] PostgreSQL members crash:', figures);
+    expect(figures.events).toBeGreaterThan(0);
+  });
+});
