@@ -24,3 +24,4 @@ export {
 } from './errors/cqrs.js';
 export { FollowerCheckpointConflictError, MalformedSessionTokenError, NotAStandbyError, PrimaryUnavailableError, ReplicaUnavailableError } from './errors/replication.js';
 export { ConsumerHandlerError, GroupNotDrainedError, NotPartitionedError, OverlappingPartitionError, PartitionCountMismatchError, RetentionRefusedError, UnknownConsumerGroupError } from './errors/partitioning.js';
+export { InvalidShardMapError, ShardUnavailableError, StaleShardMapError, UnknownShardError, UnsupportedQueryError } from './errors/sharding.js';

@@ -16,8 +16,13 @@ export type EventStoreFactory = () => Promise<EventStoreHarness>;
 /**
  * Optional abilities; a test that needs one an adapter lacks is skipped with the reason printed.
  * - `sharedDatabase`: a second `open()` sees the first one's data (files, servers; not `:memory:`).
+ * - `severalDatabases`: the store spans several databases (a sharded store), so `storeDatabase` and
+ *   `storeTransaction`, which hand out the one database of a store, do not apply; their cases are skipped.
  */
-export type EventStoreCapability = 'sharedDatabase';
+export type EventStoreCapability = 'sharedDatabase' | 'severalDatabases';
+
+/** Suffix of a case that needs the store's one database (skipped with `severalDatabases`). */
+export const ONE_DATABASE = ' [needs the store\'s one database (storeDatabase/storeTransaction); skipped for stores spanning several databases]';
 
 export interface ConformanceContext {
   name: string;

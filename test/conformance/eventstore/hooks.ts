@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type AppendHook, type RecordedEvent, storeDatabase } from '../../../src/index.js';
-import { type ConformanceContext, withStore } from './harness.js';
+import { type ConformanceContext, ONE_DATABASE, withStore } from './harness.js';
 
 const refusal = new Error('projection refused');
 
@@ -22,7 +22,7 @@ export function hookCases(ctx: ConformanceContext): void {
     const seen: RecordedEvent[] = [];
     const recorder: AppendHook = { name: 'recorder', apply: (events) => void seen.push(...events) };
 
-    it('commit with the append, roll it back with the hook\'s own error, skip idempotent retries, see stored positions', () =>
+    it.skipIf(ctx.capabilities.has('severalDatabases'))('commit with the append, roll it back with the hook\'s own error, skip idempotent retries, see stored positions' + ONE_DATABASE, () =>
       withStore(
         ctx,
         async (store) => {

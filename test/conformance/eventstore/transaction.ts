@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ConcurrencyError, storeDatabase, storeTransaction } from '../../../src/index.js';
-import { type ConformanceContext, events, logSnapshot, until, withStore } from './harness.js';
+import { type ConformanceContext, ONE_DATABASE, events, logSnapshot, until, withStore } from './harness.js';
 
 /** storeTransaction: SQL and appends commit together or not at all; appends in it behave like plain ones. */
 export function transactionCases(ctx: ConformanceContext): void {
   describe('storeTransaction', () => {
-    it('commits SQL and appends together, and rolls both back when the callback throws', () =>
+    it.skipIf(ctx.capabilities.has('severalDatabases'))('commits SQL and appends together, and rolls both back when the callback throws' + ONE_DATABASE, () =>
       withStore(ctx, async (store) => {
         const db = storeDatabase(store);
         await db.exec('CREATE TABLE IF NOT EXISTS conf_tx_orders (id TEXT PRIMARY KEY, status TEXT NOT NULL)');
@@ -27,7 +27,7 @@ export function transactionCases(ctx: ConformanceContext): void {
         expect(await db.query('SELECT status FROM conf_tx_orders WHERE id = ?', ['o-1'])).toEqual([{ status: 'placed' }]);
       }));
 
-    it('checks expected versions inside the transaction; a failed append leaves nothing and the rest commits', () =>
+    it.skipIf(ctx.capabilities.has('severalDatabases'))('checks expected versions inside the transaction; a failed append leaves nothing and the rest commits' + ONE_DATABASE, () =>
       withStore(ctx, async (store) => {
         await store.appendToStream('tx-s', events(1));
         await storeTransaction(store, async (tx) => {
@@ -40,7 +40,7 @@ export function transactionCases(ctx: ConformanceContext): void {
         expect((await store.readAll()).length).toBe(3);
       }));
 
-    it('wakes live subscriptions after commit', () =>
+    it.skipIf(ctx.capabilities.has('severalDatabases'))('wakes live subscriptions after commit' + ONE_DATABASE, () =>
       withStore(ctx, async (store) => {
         const got: string[] = [];
         const sub = store.subscribeToAll({ handler: (e) => void got.push(e.streamId) });
