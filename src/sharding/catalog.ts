@@ -1,4 +1,4 @@
-import { StaleShardMapError } from '../errors.js';
+import { InvalidArgumentError, StaleShardMapError } from '../errors.js';
 import { runMigrations } from '../storage/migrations.js';
 import { openPostgres } from '../storage/postgres.js';
 import type { SqlDriver, SqlExecutor } from '../storage/port.js';
@@ -35,8 +35,8 @@ export interface CatalogState {
   directory: Map<string, string>;
 }
 
-/** Where the catalog lives: a SQLite file, or a PostgreSQL database (its default schema). */
-export type CatalogConnection = { kind: 'sqlite'; path: string } | { kind: 'postgres'; connectionString: string };
+/** Where the catalog lives: a SQLite file, or a PostgreSQL database (in `schema`, created if missing, else the default schema). */
+export type CatalogConnection = { kind: 'sqlite'; path: string } | { kind: 'postgres'; connectionString: string; schema?: string };
 
 /**
  * The shard catalog.
@@ -117,11 +117,16 @@ export class ShardCatalog {
  * ```
  */
 export async function openShardCatalog(connection: CatalogConnection): Promise<ShardCatalog> {
+  const schema = connection.kind === 'postgres' ? connection.schema : undefined;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new InvalidArgumentError('catalog.schema', `"${schema}" is not a plain lower-case identifier`, "Pass a schema such as 'tessera_catalog'.");
+  }
   const db =
     connection.kind === 'sqlite'
       ? openSqlite({ path: connection.path })
-      : openPostgres({ connectionString: connection.connectionString });
+      : openPostgres({ connectionString: connection.connectionString, ...(schema === undefined ? {} : { searchPath: [schema] }) });
   try {
+    if (schema !== undefined) await db.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await runMigrations(db, 'tessera_shard_catalog_migrations', MIGRATIONS);
   } catch (e) {
     await db.close();
