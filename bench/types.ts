@@ -101,4 +101,6 @@ export interface TargetCheck {
   goal: string;
   measured: string;
   holds: boolean | null;
+  /** The physical floor measured in the same run, for targets it caps (e.g. "raw + unique event id 0.69x"). */
+  floor?: string;
 }

@@ -36,15 +36,17 @@ export function tesseraSqliteRow(durability: 'FULL' | 'NORMAL'): RowSpec {
  * `BEGIN IMMEDIATE` transaction reads the stream's version, checks it, inserts the event under a unique
  * (stream, version) key with an autoincrement global position, and commits. Same WAL journal and
  * `synchronous` setting as the Tessera row it is compared with. A read fetches the rows and parses the JSON.
+ * `turn` waits one event-loop turn (setImmediate) before each single append: what group commit costs a lone
+ * caller, so that row with `eventIds` is the floor of Tessera's sequential append (bench/results/floors.md).
  */
-export function rawSqliteRow(durability: 'FULL' | 'NORMAL', eventIds = false): RowSpec {
+export function rawSqliteRow(durability: 'FULL' | 'NORMAL', eventIds = false, turn = false): RowSpec {
   return {
-    id: `raw-sqlite-${durability.toLowerCase()}${eventIds ? '-ids' : ''}`,
-    label: eventIds ? `raw better-sqlite3 + unique event id (${durability})` : `raw better-sqlite3 (${durability})`,
+    id: `raw-sqlite-${durability.toLowerCase()}${eventIds ? '-ids' : ''}${turn ? '-turn' : ''}`,
+    label: `raw better-sqlite3${eventIds ? ' + unique event id' : ''}${turn ? ' + event-loop turn' : ''} (${durability})`,
     engine: 'sqlite',
     kind: 'raw',
     durability,
-    skip: durability === 'NORMAL' || eventIds ? ['d'] : [],
+    skip: turn ? ['c', 'd', 'e'] : durability === 'NORMAL' || eventIds ? ['d'] : [],
     open: async (): Promise<Target> => {
       const file = tempFile('raw.db');
       const db = openRawSqlite(file.path, durability, eventIds);
@@ -66,8 +68,14 @@ export function rawSqliteRow(durability: 'FULL' | 'NORMAL', eventIds = false): R
         })
         .immediate;
       return {
-        appendNew: async (s) => append(s, 0, [JSON.stringify(eventData(0))]),
-        appendExpected: async (s, v) => append(s, Number(v), [JSON.stringify(eventData(Number(v)))]),
+        appendNew: async (s) => {
+          if (turn) await nextTurn();
+          append(s, 0, [JSON.stringify(eventData(0))]);
+        },
+        appendExpected: async (s, v) => {
+          if (turn) await nextTurn();
+          append(s, Number(v), [JSON.stringify(eventData(Number(v)))]);
+        },
         appendBatch: async (s, n) => append(s, 0, Array.from({ length: n }, (_, i) => JSON.stringify(eventData(i)))),
         read: async (s) => {
           const rows = readStream.all(s) as { data: string }[];
@@ -83,6 +91,8 @@ export function rawSqliteRow(durability: 'FULL' | 'NORMAL', eventIds = false): R
     },
   };
 }
+
+const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /**
  * A raw database with the keys every event store needs: a unique (stream, version) and an autoincrement
