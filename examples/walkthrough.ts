@@ -1,5 +1,5 @@
 /**
- * `npm start`: a short tour of the Tessera event store on an embedded SQLite file (no server).
+ * `npm run walkthrough`: a short tour of the Tessera event store on an embedded SQLite file (no server).
  *
  * Appends to a shopping cart and a bank account, catches a concurrency conflict, folds streams into state
  * (now and as of the past), retries an append idempotently and reads the global log. Every run uses fresh
@@ -7,8 +7,8 @@
  *
  * @example
  * ```sh
- * npm start                                   # ./data/tessera.db
- * TESSERA_DB=/tmp/demo.db npm start           # another file
+ * npm run walkthrough                         # ./data/tessera.db
+ * TESSERA_DB=/tmp/demo.db npm run walkthrough # another file
  * ```
  * @module
  */
@@ -17,7 +17,7 @@ import { dirname, resolve } from 'node:path';
 import { keyValues, table, truncate } from '../src/cli/format.js';
 import { ConcurrencyError, openSqliteEventStore, type RecordedEvent } from '../src/index.js';
 
-// `npm start | head` closes the pipe early: a normal way to stop reading, not a failure.
+// `npm run walkthrough | head` closes the pipe early: a normal way to stop reading, not a failure.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code !== 'EPIPE') throw e;
   process.exitCode = 0;
@@ -140,7 +140,7 @@ try {
   console.log(keyValues([
     [`npx tessera read ${cart}${db}`, "the cart's events"],
     [`npx tessera stats${db}`, 'counts, size and the biggest streams'],
-    [`npx tessera tail${db}`, 'follow new events live (run npm start in another terminal)'],
+    [`npx tessera tail${db}`, 'follow new events live (run npm run walkthrough in another terminal)'],
   ]));
 } finally {
   await store.close();

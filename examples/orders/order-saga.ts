@@ -1,4 +1,7 @@
-import { defineSaga, type SagaDefinition, type SagaEngine, type SagaInstance } from '../../src/index.js';
+import {
+  defineSaga, type EventStore, handleCommand, type SagaDefinition, type SagaEngine, type SagaInstance, type SagaStepDefinition,
+} from '../../src/index.js';
+import { orderDecider, orderStream } from './order.js';
 import type { Order, OrderServices } from './services.js';
 
 /**
@@ -13,14 +16,18 @@ import type { Order, OrderServices } from './services.js';
  * const result = await processOrder(engine, { orderId: 'o-1', items: [{ sku: 'apple', qty: 2 }], payment: { card: '4242', amount: 30 }, address: 'Main St 1' });
  * console.log(result.status); // 'completed'
  * ```
+ * With `{ store }` the saga also records the order on its aggregate (`order-<id>`): placed as its first step,
+ * confirmed as its last, rejected when the saga compensates — what the order list projection shows.
  */
-export function orderSaga(services: OrderServices): SagaDefinition<Order> {
+export function orderSaga(services: OrderServices, aggregate?: { store: EventStore }): SagaDefinition<Order> {
+  const [first, last] = aggregate === undefined ? [[], []] : orderAggregateSteps(aggregate.store);
   return defineSaga<Order>({
     name: 'OrderSaga',
     version: 1,
     deadlineMs: 60_000,
     compensationRetry: { maxAttempts: 5, initialDelayMs: 50, maxDelayMs: 1_000 },
     steps: [
+      ...first,
       {
         name: 'reserveInventory',
         action: async ({ input }) => services.inventory.reserve(input.orderId, input.items),
@@ -37,6 +44,7 @@ export function orderSaga(services: OrderServices): SagaDefinition<Order> {
         name: 'createShipment',
         action: async ({ input }) => services.shipping.createShipment(input),
       },
+      ...last,
     ],
   });
 }
@@ -52,4 +60,27 @@ export function orderSaga(services: OrderServices): SagaDefinition<Order> {
 export async function processOrder(engine: SagaEngine, order: Order, timeoutMs = 30_000): Promise<SagaInstance> {
   await engine.start('OrderSaga', order.orderId, order);
   return engine.waitForTerminal(order.orderId, { timeoutMs });
+}
+
+/** Steps that keep the Order aggregate in step with the saga; commands are idempotent per saga step. */
+function orderAggregateSteps(store: EventStore): [Array<SagaStepDefinition<Order>>, Array<SagaStepDefinition<Order>>] {
+  const place: SagaStepDefinition<Order> = {
+    name: 'placeOrder',
+    action: async ({ input, idempotencyKey }) => {
+      const amount = input.payment.amount;
+      const command = { type: 'PlaceOrder' as const, orderId: input.orderId, items: input.items, amount, ...(input.address === undefined ? {} : { address: input.address }) };
+      await handleCommand(store, orderStream(input.orderId), command, orderDecider, { commandId: idempotencyKey, correlationId: input.orderId });
+    },
+    compensate: async ({ input, idempotencyKey }) => {
+      const command = { type: 'RejectOrder' as const, orderId: input.orderId, reason: 'saga compensated' };
+      await handleCommand(store, orderStream(input.orderId), command, orderDecider, { commandId: idempotencyKey, correlationId: input.orderId });
+    },
+  };
+  const confirm: SagaStepDefinition<Order> = {
+    name: 'confirmOrder',
+    action: async ({ input, idempotencyKey }) => {
+      await handleCommand(store, orderStream(input.orderId), { type: 'ConfirmOrder', orderId: input.orderId }, orderDecider, { commandId: idempotencyKey, correlationId: input.orderId });
+    },
+  };
+  return [[place], [confirm]];
 }

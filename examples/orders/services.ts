@@ -1,4 +1,6 @@
-import { NonRetryableError, runMigrations, type SqlDriver } from '../../src/index.js';
+import {
+  type EventStore, type NewEvent, NonRetryableError, runMigrations, type SqlDriver, type SqlExecutor, storeTransaction,
+} from '../../src/index.js';
 
 /** One line of an order. */
 export interface OrderItem {
@@ -14,18 +16,39 @@ export interface Order {
   address?: string;
 }
 
+/** Simulated faults: each call fails with this probability (0–1). */
+export interface FailureRates {
+  /** A charge is declined for good (the saga compensates at once). */
+  paymentDeclineRate?: number;
+  /** A shipment call times out (retryable: the step is retried, and compensates when retries run out). */
+  shippingTimeoutRate?: number;
+}
+
+/** Options of {@link openOrderServices}. */
+export interface OrderServicesOptions {
+  /**
+   * When given, every effect also appends its event (`StockAdded`, `StockReserved`, `PaymentCharged`, …) in the
+   * same transaction as its SQL, so projections and the event bus see exactly the effects that committed.
+   */
+  store?: EventStore;
+  failures?: FailureRates;
+  random?: () => number;
+}
+
+type Emit = (streamId: string, events: NewEvent[]) => Promise<unknown>;
+
 /**
- * The three services of the seed's OrderSaga (inventory, payment, shipping), kept as tables in the event
+ * The three services of the seed's OrderSaga (inventory, payment, shipping), each owning its tables in the event
  * store's own database so the example runs with zero servers. Every call is idempotent per order id, and every
  * undo is a no-op when its action never took effect — what a saga step and its compensation need.
  *
  * @example
  * ```ts
- * const services = await openOrderServices(storeDatabase(store));
+ * const services = await openOrderServices(storeDatabase(store), { store, failures: { paymentDeclineRate: 0.1 } });
  * await services.inventory.restock('apple', 10);
  * ```
  */
-export async function openOrderServices(db: SqlDriver) {
+export async function openOrderServices(db: SqlDriver, options: OrderServicesOptions = {}) {
   await runMigrations(db, 'orders_example_migrations', [
     {
       version: 1,
@@ -37,10 +60,21 @@ CREATE TABLE orders_payments (order_id TEXT PRIMARY KEY, amount INTEGER NOT NULL
 CREATE TABLE orders_shipments (order_id TEXT PRIMARY KEY, address TEXT NOT NULL);`,
     },
   ]);
+  const random = options.random ?? Math.random;
+  const failures = { paymentDeclineRate: 0, shippingTimeoutRate: 0, ...options.failures };
+  const store = options.store;
+  // The effect's SQL and its events commit together, or neither does.
+  const write = (fn: (sql: SqlExecutor, emit: Emit) => Promise<void>): Promise<void> =>
+    store === undefined
+      ? db.transaction((tx) => fn(tx, async () => undefined))
+      : storeTransaction(store, (tx) => fn(tx.sql, (s, e) => tx.appendToStream(s, e)));
 
   const inventory = {
     async restock(sku: string, qty: number): Promise<void> {
-      await db.run('INSERT INTO orders_stock (sku, available) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE SET available = orders_stock.available + excluded.available', [sku, qty]);
+      await write(async (sql, emit) => {
+        await sql.run('INSERT INTO orders_stock (sku, available) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE SET available = orders_stock.available + excluded.available', [sku, qty]);
+        await emit(`inventory-${sku}`, [{ type: 'StockAdded', data: { sku, qty } }]);
+      });
     },
     async available(sku: string): Promise<number> {
       const rows = await db.query<{ available: unknown }>('SELECT available FROM orders_stock WHERE sku = ?', [sku]);
@@ -48,22 +82,26 @@ CREATE TABLE orders_shipments (order_id TEXT PRIMARY KEY, address TEXT NOT NULL)
     },
     /** Reserves every item or none; a second call for the same order changes nothing. */
     async reserve(orderId: string, items: OrderItem[]): Promise<void> {
-      await db.transaction(async (tx) => {
-        const done = await tx.query('SELECT 1 AS x FROM orders_reservations WHERE order_id = ?', [orderId]);
+      await write(async (sql, emit) => {
+        const done = await sql.query('SELECT 1 AS x FROM orders_reservations WHERE order_id = ?', [orderId]);
         if (done.length > 0) return;
         for (const item of items) {
-          const r = await tx.run('UPDATE orders_stock SET available = available - ? WHERE sku = ? AND available >= ?', [item.qty, item.sku, item.qty]);
+          const r = await sql.run('UPDATE orders_stock SET available = available - ? WHERE sku = ? AND available >= ?', [item.qty, item.sku, item.qty]);
           if (r.changes === 0) throw new NonRetryableError(`out of stock: ${item.sku}`);
-          await tx.run('INSERT INTO orders_reservations (order_id, sku, qty) VALUES (?, ?, ?)', [orderId, item.sku, item.qty]);
+          await sql.run('INSERT INTO orders_reservations (order_id, sku, qty) VALUES (?, ?, ?)', [orderId, item.sku, item.qty]);
+          await emit(`inventory-${item.sku}`, [{ type: 'StockReserved', data: { orderId, sku: item.sku, qty: item.qty } }]);
         }
       });
     },
     /** Puts reserved stock back once; a no-op if nothing was reserved. */
     async release(orderId: string): Promise<void> {
-      await db.transaction(async (tx) => {
-        const rows = await tx.query<{ sku: string; qty: unknown }>('SELECT sku, qty FROM orders_reservations WHERE order_id = ? AND released = 0', [orderId]);
-        for (const r of rows) await tx.run('UPDATE orders_stock SET available = available + ? WHERE sku = ?', [Number(r.qty), r.sku]);
-        await tx.run('UPDATE orders_reservations SET released = 1 WHERE order_id = ?', [orderId]);
+      await write(async (sql, emit) => {
+        const rows = await sql.query<{ sku: string; qty: unknown }>('SELECT sku, qty FROM orders_reservations WHERE order_id = ? AND released = 0', [orderId]);
+        for (const r of rows) {
+          await sql.run('UPDATE orders_stock SET available = available + ? WHERE sku = ?', [Number(r.qty), r.sku]);
+          await emit(`inventory-${r.sku}`, [{ type: 'StockReleased', data: { orderId, sku: r.sku, qty: Number(r.qty) } }]);
+        }
+        await sql.run('UPDATE orders_reservations SET released = 1 WHERE order_id = ?', [orderId]);
       });
     },
   };
@@ -71,10 +109,17 @@ CREATE TABLE orders_shipments (order_id TEXT PRIMARY KEY, address TEXT NOT NULL)
   const payment = {
     async charge(orderId: string, p: Order['payment']): Promise<void> {
       if (p.card === 'declined') throw new NonRetryableError('card declined');
-      await db.run('INSERT INTO orders_payments (order_id, amount) VALUES (?, ?) ON CONFLICT (order_id) DO NOTHING', [orderId, p.amount]);
+      if (random() < failures.paymentDeclineRate) throw new NonRetryableError('card declined (simulated failure rate)');
+      await write(async (sql, emit) => {
+        const r = await sql.run('INSERT INTO orders_payments (order_id, amount) VALUES (?, ?) ON CONFLICT (order_id) DO NOTHING', [orderId, p.amount]);
+        if (r.changes === 1) await emit(`payment-${orderId}`, [{ type: 'PaymentCharged', data: { orderId, amount: p.amount } }]);
+      });
     },
     async refund(orderId: string): Promise<void> {
-      await db.run('UPDATE orders_payments SET refunded = 1 WHERE order_id = ?', [orderId]);
+      await write(async (sql, emit) => {
+        const r = await sql.run('UPDATE orders_payments SET refunded = 1 WHERE order_id = ? AND refunded = 0', [orderId]);
+        if (r.changes === 1) await emit(`payment-${orderId}`, [{ type: 'PaymentRefunded', data: { orderId } }]);
+      });
     },
     async find(orderId: string): Promise<{ amount: number; refunded: boolean } | null> {
       const rows = await db.query<{ amount: unknown; refunded: unknown }>('SELECT amount, refunded FROM orders_payments WHERE order_id = ?', [orderId]);
@@ -85,7 +130,12 @@ CREATE TABLE orders_shipments (order_id TEXT PRIMARY KEY, address TEXT NOT NULL)
   const shipping = {
     async createShipment(order: Order): Promise<void> {
       if (!order.address) throw new NonRetryableError('no shipping address');
-      await db.run('INSERT INTO orders_shipments (order_id, address) VALUES (?, ?) ON CONFLICT (order_id) DO NOTHING', [order.orderId, order.address]);
+      if (random() < failures.shippingTimeoutRate) throw new Error('shipping service timed out (simulated failure rate)');
+      const address = order.address;
+      await write(async (sql, emit) => {
+        const r = await sql.run('INSERT INTO orders_shipments (order_id, address) VALUES (?, ?) ON CONFLICT (order_id) DO NOTHING', [order.orderId, address]);
+        if (r.changes === 1) await emit(`shipment-${order.orderId}`, [{ type: 'ShipmentCreated', data: { orderId: order.orderId, address } }]);
+      });
     },
     async count(orderId: string): Promise<number> {
       const rows = await db.query<{ n: unknown }>('SELECT count(*) AS n FROM orders_shipments WHERE order_id = ?', [orderId]);

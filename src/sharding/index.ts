@@ -8,6 +8,7 @@
  * ```
  * @module
  */
+export { addShard, applyShardMap, pinKey } from './admin.js';
 export { type CatalogConnection, type CatalogState, openShardCatalog, ShardCatalog } from './catalog.js';
 export {
   DEFAULT_SLOTS, evenOwners, type CompositeSpec, type DirectorySpec, type HashSpec, type KeyRange, POSITION_STRIDE, type RangeSpec,

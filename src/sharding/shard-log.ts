@@ -63,6 +63,8 @@ export async function migrateShard(db: SqlExecutor): Promise<void> {
  */
 export async function pushFence(db: SqlDriver, shard: ShardInfo, epoch: number, slots: readonly number[]): Promise<void> {
   await db.transaction(async (tx) => {
+    // The state row is the lock appends take: taken first, no append of this shard interleaves from here.
+    await tx.run('UPDATE tessera_shard_state SET epoch = epoch WHERE id = 1');
     const [row] = await tx.query<{ shard_id: string; epoch: number | bigint }>('SELECT shard_id, epoch FROM tessera_shard_state WHERE id = 1');
     if (row !== undefined && row.shard_id !== shard.id) {
       throw new InvalidShardMapError(`the database of shard "${shard.id}" belongs to shard "${row.shard_id}"`, 'Fix the shard\'s connection in the map: each shard needs its own database.');
@@ -70,12 +72,32 @@ export async function pushFence(db: SqlDriver, shard: ShardInfo, epoch: number, 
     if (row !== undefined && Number(row.epoch) >= epoch) return;
     if (row === undefined) await tx.run('INSERT INTO tessera_shard_state (id, shard_id, shard_index, epoch, lamport) VALUES (1, ?, ?, ?, 0)', [shard.id, shard.index, epoch]);
     else await tx.run('UPDATE tessera_shard_state SET epoch = ? WHERE id = 1', [epoch]);
+    const owned = new Set(slots);
+    const lost = (await tx.query<{ slot: number }>('SELECT slot FROM tessera_shard_slots')).map((r) => Number(r.slot)).filter((x) => !owned.has(x));
+    await refuseStrandedEvents(tx, shard.id, lost);
     await tx.run('DELETE FROM tessera_shard_slots');
     for (let i = 0; i < slots.length; i += 500) {
       const chunk = slots.slice(i, i + 500);
       await tx.run(`INSERT INTO tessera_shard_slots (slot) VALUES ${chunk.map(() => '(?)').join(', ')}`, chunk);
     }
   });
+}
+
+/**
+ * A slot may leave a shard only while the shard holds no events of it: moving stored streams needs a copy
+ * (resharding), which this release does not do, and a move without it would strand them.
+ */
+async function refuseStrandedEvents(tx: SqlExecutor, shard: string, lost: readonly number[]): Promise<void> {
+  for (let i = 0; i < lost.length; i += 500) {
+    const chunk = lost.slice(i, i + 500);
+    const [hit] = await tx.query<{ slot: number }>(`SELECT slot FROM tessera_shard_log WHERE slot IN (${chunk.map(() => '?').join(', ')}) LIMIT 1`, chunk);
+    if (hit !== undefined) {
+      throw new InvalidShardMapError(
+        `slot ${hit.slot} would leave shard "${shard}", which holds events of it`,
+        'Move only empty slots (add shards before the data grows, or pin new big keys with the directory); copying stored streams (online resharding) is not offered yet.',
+      );
+    }
+  }
 }
 
 /** The shard's accepted epoch and Lamport clock (`null` before its first fence). */

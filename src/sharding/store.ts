@@ -1,4 +1,4 @@
-import { EventIdConflictError, InvalidArgumentError, StoreClosedError } from '../errors.js';
+import { EventIdConflictError, InvalidArgumentError, StaleShardMapError, StoreClosedError } from '../errors.js';
 import { DEFAULT_HANDLER_RETRY, SubscriptionLoop, settleStopped } from '../eventstore/subscription.js';
 import type {
   AggregateOptions, AppendOptions, AppendResult, EventStore, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, SubscribeOptions, Subscription,
@@ -114,9 +114,7 @@ export class ShardedEventStore implements EventStore {
 
   async readStream(streamId: string, opts?: ReadStreamOptions): Promise<RecordedEvent[]> {
     this.#assertOpen();
-    const shard = await this.#shardOf(streamId);
-    const events = await this.#onShard(shard, () => shard.store.readStream(streamId, opts));
-    return withMergedPositions(shard, events);
+    return this.#readOn(streamId, async (shard) => withMergedPositions(shard, await shard.store.readStream(streamId, opts)));
   }
 
   async readAll(opts?: ReadAllOptions): Promise<RecordedEvent[]> {
@@ -201,8 +199,7 @@ export class ShardedEventStore implements EventStore {
 
   async streamExists(streamId: string): Promise<boolean> {
     this.#assertOpen();
-    const shard = await this.#shardOf(streamId);
-    return this.#onShard(shard, () => shard.store.streamExists(streamId));
+    return this.#readOn(streamId, (shard) => shard.store.streamExists(streamId));
   }
 
   async readEventsById(ids: string[]): Promise<RecordedEvent[]> {
@@ -221,8 +218,7 @@ export class ShardedEventStore implements EventStore {
    */
   async aggregateStream<S>(streamId: string, opts: AggregateOptions<S>): Promise<{ state: S; version: bigint }> {
     this.#assertOpen();
-    const shard = await this.#shardOf(streamId);
-    return this.#onShard(shard, () => shard.store.aggregateStream(streamId, opts));
+    return this.#readOn(streamId, (shard) => shard.store.aggregateStream(streamId, opts));
   }
 
   async close(): Promise<void> {
@@ -232,9 +228,26 @@ export class ShardedEventStore implements EventStore {
     await this.rt.close();
   }
 
-  async #shardOf(streamId: string): Promise<ShardHandle> {
+  /**
+   * Reads one stream on its shard, then checks the shard's accepted epoch: a shard fenced with a newer map
+   * may have lost the key's slot, so the read is redone after a refresh. Fences are pushed before the
+   * catalog changes, so a read that finds the old epoch *after* reading saw the key's only shard.
+   */
+  async #readOn<T>(streamId: string, read: (shard: ShardHandle) => Promise<T>): Promise<T> {
     const id = validateStreamId(streamId);
-    return this.rt.shard(this.rt.router.route(this.rt.shardKey(id)).shard);
+    return this.rt.router.withRoute(
+      this.rt.shardKey(id),
+      async (route) => {
+        const shard = await this.rt.shard(route.shard);
+        return this.#onShard(shard, async () => {
+          const result = await read(shard);
+          const epoch = (await shardState(shard.db))?.epoch ?? 0;
+          if (epoch > route.epoch) throw new StaleShardMapError(route.epoch, epoch, `shard "${shard.info.id}" accepted a newer map; reading again`);
+          return result;
+        });
+      },
+      { attempts: this.rt.retryAttempts, random: this.rt.random },
+    );
   }
 
   async #onShard<T>(shard: ShardHandle, fn: () => Promise<T>): Promise<T> {

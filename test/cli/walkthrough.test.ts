@@ -8,7 +8,7 @@ import { runTs } from './run-cli.js';
 const tmp = tempDir('tessera-walkthrough-');
 afterAll(() => tmp.remove());
 
-describe('npm start walk-through', () => {
+describe('npm run walkthrough', () => {
   // TESSERA_DB points the walk-through at a temp file instead of ./data/tessera.db; the folder is created.
   const db = join(tmp.dir, 'data', 'tessera.db');
   const start = () => runTs('examples/walkthrough.ts', [], { env: { TESSERA_DB: db } });

@@ -1,0 +1,73 @@
+/**
+ * `npm start`: the orders demo service with its dashboard, on ./data/orders.db (no server needed).
+ *
+ * ```sh
+ * npm start                                  # http://127.0.0.1:3000/
+ * npm start -- --port 8080 --simulate 20     # 20 orders per second of steady load
+ * npm start -- --decline-rate 0.2 --shipping-timeout-rate 0.3
+ * TESSERA_DB=postgres://postgres@127.0.0.1/test npm start
+ * TESSERA_ADMIN_TOKEN=secret npm start -- --host 0.0.0.0
+ * ```
+ */
+import { parseArgs } from 'node:util';
+import { listenService } from '../../src/server/index.js';
+import { startOrderService } from './service.js';
+import { startSimulation } from './simulate.js';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: process.env.PORT ?? '3000' },
+    host: { type: 'string', default: '127.0.0.1' },
+    simulate: { type: 'string', default: '0' },
+    'decline-rate': { type: 'string', default: '0.05' },
+    'shipping-timeout-rate': { type: 'string', default: '0.1' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  console.log('Usage: npm start -- [--port 3000] [--host 127.0.0.1] [--simulate <orders/s>] [--decline-rate 0.05] [--shipping-timeout-rate 0.1]');
+  console.log('Environment: TESSERA_DB (file path or postgres://…), TESSERA_BUS (nats://…), TESSERA_ADMIN_TOKEN, TESSERA_LOG_LEVEL');
+  process.exit(0);
+}
+const number = (name: string, value: string, max: number): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > max) {
+    console.error(`--${name} must be a number from 0 to ${max} (got "${value}")`);
+    process.exit(2);
+  }
+  return n;
+};
+const port = number('port', values.port, 65_535);
+const rate = number('simulate', values.simulate, 1_000);
+const adminToken = process.env.TESSERA_ADMIN_TOKEN || undefined;
+
+const svc = await startOrderService({
+  ...(process.env.TESSERA_DB ? { db: process.env.TESSERA_DB } : {}),
+  ...(process.env.TESSERA_BUS ? { bus: process.env.TESSERA_BUS } : {}),
+  ...(adminToken === undefined ? {} : { adminToken }),
+  failures: { paymentDeclineRate: number('decline-rate', values['decline-rate'], 1), shippingTimeoutRate: number('shipping-timeout-rate', values['shipping-timeout-rate'], 1) },
+});
+let url: string;
+try {
+  url = await listenService(svc.app, { host: values.host, port, ...(adminToken === undefined ? {} : { adminToken }) });
+} catch (e) {
+  await svc.close();
+  console.error(e instanceof Error ? `${e.message}${'hint' in e ? `\n  hint: ${String(e.hint)}` : ''}` : e);
+  process.exit(1);
+}
+const simulation = rate > 0 ? startSimulation(svc.app, rate) : null;
+console.log(`Tessera orders demo: dashboard at ${url}/dashboard/ (API document ${url}/openapi.json)`);
+if (adminToken === undefined) console.log('Admin actions (rebuild, retry, cancel, skip) are off: set TESSERA_ADMIN_TOKEN to enable them.');
+
+let stopping = false;
+const stop = async (signal: string): Promise<void> => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${signal}: stopping`);
+  await simulation?.stop();
+  await svc.close();
+  console.log('stopped');
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
