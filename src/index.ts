@@ -250,3 +250,10 @@ export {
   type ShardCursor, ShardedEventStore, type ShardedEventStoreOptions, type ShardInfo, type ShardMap, ShardRouter, type ShardStrategy,
   slotsByShard, type StrategySpec, validateShardMap,
 } from './sharding/index.js';
+
+// Server: the HTTP service (Fastify, OpenAPI, metrics, live events, dashboard) and its instrumentation
+export { AdminTokenRequiredError, NotFoundError, UnsafeBindError } from './errors.js';
+export {
+  createMetrics, createServer, type DashboardPanel, instrumentSaga, instrumentStore, listenService, sagaOverview, type ServerOptions,
+  StepTimeline, type TesseraApp, type TesseraMetrics,
+} from './server/index.js';
