@@ -60,12 +60,17 @@ export class MalformedSessionTokenError extends TesseraError {
  * ```
  */
 export class PrimaryUnavailableError extends TesseraError {
-  constructor(detail: string, options: TesseraErrorOptions = {}) {
+  /** Ids of the events of the failed append (generated ones included): retry with exactly these. */
+  readonly eventIds: readonly string[];
+
+  constructor(detail: string, options: TesseraErrorOptions & { eventIds?: readonly string[] } = {}) {
+    const { eventIds = [], ...rest } = options;
     super('PRIMARY_UNAVAILABLE', `The primary cannot take writes: ${detail}`, {
       hint: 'Retry the same append with the same event ids after a short wait: the replica set follows a promoted replica on its own.',
       retryable: true,
-      ...options,
+      ...rest,
     });
+    this.eventIds = eventIds;
   }
 }
 
