@@ -1,0 +1,81 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listenService } from '../../src/server/index.js';
+import { ROOT } from '../cli/run-cli.js';
+import { ADMIN_TOKEN, useOrderService } from '../server/harness.js';
+
+/** Debian's chromium (`.ci/run` installs it with apt when missing). */
+function chromiumPath(): string {
+  return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
+}
+
+const SHOTS = join(ROOT, 'test-results');
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+describe('dashboard in headless Chromium', () => {
+  const service = useOrderService();
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    const url = await listenService((await service()).app, { port: 0 });
+    browser = await chromium.launch({ executablePath: chromiumPath(), args: ARGS });
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${url}/dashboard/`);
+    await page.getByTestId('live-status').filter({ hasText: 'live' }).waitFor({ timeout: 15_000 });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('places an order in the page and watches its saga complete, step by step', async () => {
+    await page.getByTestId('order-sku').selectOption('plum');
+    await page.getByTestId('order-qty').fill('3');
+    await page.getByTestId('place-order').click();
+    await expect.poll(() => page.getByTestId('order-result').textContent(), { timeout: 15_000 }).toMatch(/order gen-\d+ placed/);
+    await page.getByTestId('saga-status').filter({ hasText: 'completed' }).waitFor({ timeout: 15_000 });
+    for (const step of ['placeOrder', 'reserveInventory', 'chargePayment', 'createShipment', 'confirmOrder']) {
+      await expect.poll(() => page.getByTestId(`step-${step}-do`).textContent()).toMatch(/attempt 1 · \d+ ms/);
+    }
+    expect(await page.getByTestId('saga-detail').getByText('undo').count()).toBe(0);
+    // The orders panel and the saga counts follow through the projections.
+    await page.locator('#panel-orders').getByText('confirmed').first().waitFor({ timeout: 15_000 });
+    await page.getByTestId('saga-count-completed').waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(SHOTS, 'dashboard-order-completed.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('forces a payment failure and shows the compensation in the step timeline', async () => {
+    await page.getByTestId('order-decline').check();
+    await page.getByTestId('place-order').click();
+    await page.getByTestId('saga-status').filter({ hasText: 'compensated' }).waitFor({ timeout: 15_000 });
+    const detail = page.getByTestId('saga-detail');
+    expect(await detail.textContent()).toContain('card declined');
+    await expect.poll(() => page.getByTestId('step-chargePayment-do').textContent()).toContain('card declined');
+    await expect.poll(() => page.getByTestId('step-reserveInventory-undo').textContent()).toMatch(/attempt 1 · \d+ ms/);
+    await expect.poll(() => page.getByTestId('step-placeOrder-undo').textContent()).toMatch(/attempt 1/);
+    expect(await page.getByTestId('step-createShipment-do').count()).toBe(0);
+    await page.locator('#panel-orders').getByText('rejected').first().waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(SHOTS, 'dashboard-payment-compensated.png'), fullPage: true });
+    await page.getByTestId('order-decline').uncheck();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('refuses a rebuild without the admin token, then rebuilds a projection with live progress up to 100%', async () => {
+    await page.getByTestId('rebuild-order_list').click();
+    await page.locator('#panel-projections').getByText('ADMIN_TOKEN_REQUIRED').waitFor({ timeout: 10_000 });
+    await page.locator('#admin-token').fill(ADMIN_TOKEN);
+    await page.locator('#admin-token').dispatchEvent('change');
+    await page.getByTestId('rebuild-order_list').click();
+    await page.getByTestId('rebuild-progress-order_list').filter({ hasText: '100%' }).waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('rebuild-progress-order_list').textContent()).toContain('swapped in');
+    await page.screenshot({ path: join(SHOTS, 'dashboard-rebuild-done.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+});
