@@ -236,10 +236,12 @@ export {
 
 // Partitioning: consumer groups over the partitioned log; table partitions and segment files with retention
 export {
-  ConsumerHandlerError, GroupNotDrainedError, NotPartitionedError, OverlappingPartitionError, PartitionCountMismatchError, RetentionRefusedError,
+  ArchiveMismatchError, ConsumerHandlerError, GroupNotDrainedError, NotPartitionedError, OverlappingPartitionError, PartitionCountMismatchError, RetentionRefusedError,
   UnknownConsumerGroupError,
 } from './errors.js';
 export {
+  type ArchivedPartition,
+  type ArchiveTarget,
   assignPartitions,
   type ConsumerContext,
   ConsumerGroup,
@@ -252,11 +254,22 @@ export {
   MAX_PARTITIONS,
   type MemberStatus,
   openConsumerGroup,
+  type PartitionInfo,
   partitionOf,
   partitionsOf,
   type PartitionStatus,
+  PgPartitionManager,
+  type PgPartitionManagerOptions,
+  readArchive,
   repartitionConsumerGroup,
   requirePartitionCount,
+  type RetentionPolicy,
+  type RetentionProgress,
+  type RetiredPartition,
+  type SegmentInfo,
+  SqliteSegments,
+  type SqliteSegmentsOptions,
+  type TimeInterval,
 } from './partitioning/index.js';
 
 // Sharding: strategies, the versioned shard map, the router, the sharded event store, scatter-gather

@@ -108,3 +108,20 @@ export class RetentionRefusedError extends TesseraError {
     });
   }
 }
+
+/**
+ * The rows of a partition changed while it was being archived, so it was not removed (the archive section
+ * stays, superseded by the next complete one).
+ * @example
+ * ```ts
+ * catch (e) { if (isTesseraError(e, 'ARCHIVE_MISMATCH')) await pm.applyRetention(table, policy); }
+ * ```
+ */
+export class ArchiveMismatchError extends TesseraError {
+  constructor(readonly partition: string, readonly archived: number, readonly found: number) {
+    super('ARCHIVE_MISMATCH', `Partition ${partition} held ${found} rows when it was detached, but ${archived} were archived`, {
+      hint: 'Rows were still being written to an expired partition. Stop those writes (or widen the retention), then apply the retention again.',
+      retryable: true,
+    });
+  }
+}
