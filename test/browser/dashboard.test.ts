@@ -75,6 +75,7 @@ describe('dashboard in headless Chromium', () => {
     await page.getByTestId('rebuild-order_list').click();
     await page.getByTestId('rebuild-progress-order_list').filter({ hasText: '100%' }).waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('rebuild-progress-order_list').textContent()).toContain('swapped in');
+    expect(await page.getByTestId('rebuild-bar-order_list').evaluate((el) => (el as { style: { width: string } }).style.width)).toBe('100%');
     await page.screenshot({ path: join(SHOTS, 'dashboard-rebuild-done.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });

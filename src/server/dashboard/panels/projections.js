@@ -12,6 +12,7 @@ export default function mount(el, api) {
     if (rows.has(name)) return rows.get(name);
     const cells = { position: h('td'), lag: h('td'), state: h('td') };
     const fill = h('div', { style: 'width:0%' });
+    fill.dataset.testid = `rebuild-bar-${name}`;
     const pct = h('span', { className: 'dim' }, '');
     pct.dataset.testid = `rebuild-progress-${name}`;
     const button = h('button', {}, 'Rebuild');
