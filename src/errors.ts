@@ -23,6 +23,8 @@ export {
   CommandValidationError, ConsistencyTimeoutError, ProjectionFailedError, UnknownCommandError, UnknownProjectionError,
 } from './errors/cqrs.js';
 export { AdminTokenRequiredError, NotFoundError, UnsafeBindError } from './errors/server.js';
-export { FollowerCheckpointConflictError, MalformedSessionTokenError, NotAStandbyError, PrimaryUnavailableError, ReplicaUnavailableError } from './errors/replication.js';
+export {
+  FollowerCheckpointConflictError, MalformedSessionTokenError, NotAStandbyError, PrimaryUnavailableError, ReplicaDivergedError, ReplicaUnavailableError,
+} from './errors/replication.js';
 export { ArchiveMismatchError, ConsumerHandlerError, GroupNotDrainedError, NotPartitionedError, OverlappingPartitionError, PartitionCountMismatchError, RetentionRefusedError, UnknownConsumerGroupError } from './errors/partitioning.js';
 export { InvalidShardMapError, ShardUnavailableError, StaleShardMapError, UnknownShardError, UnsupportedQueryError } from './errors/sharding.js';

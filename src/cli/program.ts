@@ -5,6 +5,7 @@ import * as bus from './commands/bus.js';
 import * as migrate from './commands/migrate.js';
 import * as projections from './commands/projections.js';
 import * as read from './commands/read.js';
+import * as replicas from './commands/replicas.js';
 import * as sagas from './commands/sagas.js';
 import * as stats from './commands/stats.js';
 import * as tail from './commands/tail.js';
@@ -43,7 +44,7 @@ export interface CliCommand {
  * for (const command of COMMANDS) command.register(program);
  * ```
  */
-export const COMMANDS: readonly CliCommand[] = [migrate, append, read, tail, stats, bus, sagas, projections];
+export const COMMANDS: readonly CliCommand[] = [migrate, append, read, tail, stats, bus, sagas, projections, replicas];
 
 /**
  * The root program with global options (`--db`, `--json`) and every command registered.

@@ -89,3 +89,18 @@ export class FollowerCheckpointConflictError extends TesseraError {
     });
   }
 }
+
+/**
+ * `verify` found the copy different from the source (the report, printed before, lists each difference).
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof ReplicaDivergedError) console.log(e.divergences, e.firstEventId); }
+ * ```
+ */
+export class ReplicaDivergedError extends TesseraError {
+  constructor(readonly divergences: number, readonly firstEventId: string | null) {
+    super('REPLICA_DIVERGED', `The copy differs from the source in ${divergences} event(s)${firstEventId ? `, first at event ${firstEventId}` : ''}`, {
+      hint: 'Rebuild the copy from the source (delete it and run the follower again), or repair the named events.',
+    });
+  }
+}
