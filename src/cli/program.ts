@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import * as append from './commands/append.js';
 import * as bus from './commands/bus.js';
+import * as groups from './commands/groups.js';
 import * as migrate from './commands/migrate.js';
+import * as partitions from './commands/partitions.js';
 import * as projections from './commands/projections.js';
 import * as read from './commands/read.js';
 import * as replicas from './commands/replicas.js';
@@ -44,7 +46,7 @@ export interface CliCommand {
  * for (const command of COMMANDS) command.register(program);
  * ```
  */
-export const COMMANDS: readonly CliCommand[] = [migrate, append, read, tail, stats, bus, sagas, projections, replicas];
+export const COMMANDS: readonly CliCommand[] = [migrate, append, read, tail, stats, bus, sagas, projections, replicas, groups, partitions];
 
 /**
  * The root program with global options (`--db`, `--json`) and every command registered.
