@@ -275,7 +275,8 @@ export {
 // Sharding: strategies, the versioned shard map, the router, the sharded event store, scatter-gather
 export { InvalidShardMapError, ShardUnavailableError, StaleShardMapError, UnknownShardError, UnsupportedQueryError } from './errors.js';
 export {
-  addShard, applyShardMap, buildStrategy, type CatalogConnection, type CatalogState, DEFAULT_SLOTS, evenOwners, type HashSpec, type KeyRange, openShardCatalog,
+  addShard, type Aggregate, applyShardMap, buildStrategy, type CatalogConnection, type Condition, type OrderKey, type QueryTarget, scatterGather,
+  type ScatterOptions, type ScatterResult, type ShardQuery, type CatalogState, DEFAULT_SLOTS, evenOwners, type HashSpec, type KeyRange, openShardCatalog,
   openShardedEventStore, pinKey, planAddShard, planMoveSlots, POSITION_STRIDE, type RangeSpec, type Route, ShardCatalog, type ShardConnection,
   type ShardCursor, ShardedEventStore, type ShardedEventStoreOptions, type ShardInfo, type ShardMap, ShardRouter, type ShardStrategy,
   slotsByShard, type StrategySpec, validateShardMap,

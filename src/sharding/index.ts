@@ -17,5 +17,7 @@ export {
 export { type AddShardOptions, planAddShard, planMoveSlots, slotsByShard } from './plan.js';
 export { type RetryOptions, type Route, ShardRouter } from './router.js';
 export { buildStrategy, type Placement, type ShardStrategy } from './strategies.js';
+export { type Aggregate, type Condition, type OrderKey, type ShardQuery, validateQuery } from './query.js';
+export { type QueryTarget, scatterGather, type ScatterOptions, type ScatterResult } from './scatter.js';
 export { openShardedEventStore, type ShardedEventStoreOptions } from './open.js';
 export { type ShardCursor, ShardedEventStore } from './store.js';

@@ -9,7 +9,9 @@ import type { IdGenerator } from '../support/ids.js';
 import { requireOptionsObject, requirePositiveInt } from '../support/validate.js';
 import { POSITION_STRIDE } from './map.js';
 import { inflightBound, readMergedPage, SubscriptionCursor, withMergedPositions } from './merged-read.js';
+import type { ShardQuery } from './query.js';
 import type { Route, ShardRouter } from './router.js';
+import { type ScatterOptions, type ScatterResult, scatterGather } from './scatter.js';
 import { lamportOf, positionsOf, shardState } from './shard-log.js';
 import { registerContext, type ShardHandle, unavailable } from './shards.js';
 
@@ -219,6 +221,20 @@ export class ShardedEventStore implements EventStore {
   async aggregateStream<S>(streamId: string, opts: AggregateOptions<S>): Promise<{ state: S; version: bigint }> {
     this.#assertOpen();
     return this.#readOn(streamId, (shard) => shard.store.aggregateStream(streamId, opts));
+  }
+
+  /**
+   * Scatter-gather over the shard databases (read models kept by inline projections on each shard):
+   * see {@link scatterGather}.
+   * @example
+   * ```ts
+   * const { rows } = await store.query({ table: 'order_totals', aggregates: [{ fn: 'sum', column: 'total', as: 'revenue' }] });
+   * ```
+   */
+  async query<R = Record<string, unknown>>(query: ShardQuery, opts?: ScatterOptions): Promise<ScatterResult<R>> {
+    this.#assertOpen();
+    const targets = (await this.rt.allShards()).map((s) => ({ id: s.info.id, db: s.db, dialect: s.db.dialect }));
+    return scatterGather<R>(targets, query, opts);
   }
 
   async close(): Promise<void> {
