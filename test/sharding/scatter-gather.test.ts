@@ -103,7 +103,7 @@ const aggArb: fc.Arbitrary<Aggregate[]> = fc
     ),
     { minLength: 1, maxLength: 4, selector: (a) => `${a.fn}:${'column' in a ? a.column : '*'}` },
   )
-  .map((list) => list.map((a, i) => ({ ...a, as: `a${i}` })).filter((a) => !(a.column === 'k' && (a.fn === 'sum' || a.fn === 'avg'))))
+  .map((list) => list.map((a, i): Aggregate => ({ ...a, as: `a${i}` })).filter((a) => !(a.column === 'k' && (a.fn === 'sum' || a.fn === 'avg'))))
   .filter((list) => list.length > 0);
 
 const aggQueryArb: fc.Arbitrary<ShardQuery> = fc
