@@ -9,6 +9,7 @@ import * as projections from './commands/projections.js';
 import * as read from './commands/read.js';
 import * as replicas from './commands/replicas.js';
 import * as sagas from './commands/sagas.js';
+import * as shards from './commands/shards.js';
 import * as stats from './commands/stats.js';
 import * as tail from './commands/tail.js';
 import { DEFAULT_PG_SCHEMA } from '../eventstore/postgres/schema.js';
@@ -46,7 +47,7 @@ export interface CliCommand {
  * for (const command of COMMANDS) command.register(program);
  * ```
  */
-export const COMMANDS: readonly CliCommand[] = [migrate, append, read, tail, stats, bus, sagas, projections, replicas, groups, partitions];
+export const COMMANDS: readonly CliCommand[] = [migrate, append, read, tail, stats, bus, sagas, projections, replicas, groups, partitions, shards];
 
 /**
  * The root program with global options (`--db`, `--json`) and every command registered.
