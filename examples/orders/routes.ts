@@ -38,7 +38,7 @@ export function orderRoutes(app: TesseraApp, ctx: ServerContext, engine: SagaEng
     const { orderId = newId(), ...rest } = req.body;
     const { created } = await engine.start('OrderSaga', orderId, { orderId, ...rest });
     if (!created) throw new OrderStateError(orderId, 'placed', 'PlaceOrder');
-    req.log.info({ orderId, sagaId: orderId }, 'order placed');
+    req.log[req.headers['x-simulated'] === undefined ? 'info' : 'debug']({ orderId, sagaId: orderId }, 'order placed');
     return reply.code(202).send({ orderId, sagaId: orderId, status: 'running' });
   });
 

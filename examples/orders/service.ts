@@ -12,7 +12,10 @@ import { type FailureRates, openOrderServices, type OrderServices } from './serv
 
 /** Options of {@link startOrderService}. */
 export interface OrderServiceOptions {
-  /** `postgres://…` for PostgreSQL, otherwise a SQLite file path (default `./data/orders.db`). */
+  /**
+   * `postgres://…` for PostgreSQL (`?schema=name` picks the schema, default `tessera`), otherwise a SQLite file
+   * path (default `./data/orders.db`).
+   */
   db?: string;
   /** `nats://…` publishes every event to NATS JetStream through the outbox relay (default: the in-process bus). */
   bus?: string;
@@ -54,9 +57,7 @@ export const STARTING_STOCK: Readonly<Record<string, number>> = { apple: 5_000, 
  */
 export async function startOrderService(o: OrderServiceOptions = {}): Promise<OrderService> {
   const target = o.db ?? './data/orders.db';
-  const raw = /^postgres(ql)?:\/\//.test(target)
-    ? await openPostgresEventStore({ connectionString: target })
-    : await openSqliteEventStore({ path: prepareFile(target) });
+  const raw = /^postgres(ql)?:\/\//.test(target) ? await openPostgres(target) : await openSqliteEventStore({ path: prepareFile(target) });
   const metrics = createMetrics();
   const timeline = new StepTimeline();
   const store = instrumentStore(raw, metrics);
@@ -92,6 +93,13 @@ export async function startOrderService(o: OrderServiceOptions = {}): Promise<Or
     await raw.close();
     throw e;
   }
+}
+
+function openPostgres(url: string): Promise<EventStore> {
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get('schema');
+  parsed.searchParams.delete('schema');
+  return openPostgresEventStore({ connectionString: parsed.toString(), ...(schema === null ? {} : { schema }) });
 }
 
 function prepareFile(path: string): string {

@@ -20,7 +20,7 @@ export function startSimulation(app: TesseraApp, perSecond: number, random: () =
     if (inFlight.size > perSecond * 5) return; // the service is behind: do not pile up requests
     const items = [{ sku: pick(SKUS), qty: 1 + Math.floor(random() * 3) }];
     const body = { items, payment: { card: '4242', amount: 10 + Math.floor(random() * 90) }, ...(random() < 0.03 ? {} : { address: `${1 + Math.floor(random() * 99)} Main St` }) };
-    const p = app.inject({ method: 'POST', url: '/api/orders', payload: body, headers: { 'x-correlation-id': `sim-${placed}` } }).then(() => placed++, () => undefined);
+    const p = app.inject({ method: 'POST', url: '/api/orders', payload: body, headers: { 'x-correlation-id': `sim-${placed}`, 'x-simulated': '1' } }).then(() => placed++, () => undefined);
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
   }, 1000 / perSecond);

@@ -6,7 +6,7 @@ import { tempDir } from '../support/tmp.js';
 export const ADMIN_TOKEN = 'test-admin-token-1234';
 
 /** An orders service on a fresh SQLite file, closed (and its folder removed) after the file's tests. */
-export function useOrderService(opts: { adminToken?: string | null } = {}): () => Promise<OrderService> {
+export function useOrderService(opts: { adminToken?: string | null; db?: string } = {}): () => Promise<OrderService> {
   const tmp = tempDir('tessera-server-');
   let svc: Promise<OrderService> | undefined;
   let n = 0;
@@ -16,7 +16,7 @@ export function useOrderService(opts: { adminToken?: string | null } = {}): () =
   });
   return () => {
     svc ??= startOrderService({
-      db: join(tmp.dir, 'orders.db'),
+      db: opts.db ?? join(tmp.dir, 'orders.db'),
       logger: false,
       pollIntervalMs: 20,
       newId: () => `gen-${++n}`,

@@ -42,8 +42,8 @@ export default function mount(el, api) {
   input.addEventListener('keydown', (ev) => ev.key === 'Enter' && input.value && show(input.value));
   back.addEventListener('click', () => { stream = null; title.textContent = 'newest events'; detail.hidden = true; render(recent); });
   api.on('events', (batch) => {
-    recent = [...batch.reverse(), ...recent].slice(0, 30);
+    recent = [...batch.reverse(), ...recent].slice(0, 15);
     if (stream === null) render(recent);
   });
-  api.get('/api/log/recent').then((r) => { recent = r.events.slice(0, 30); if (stream === null) render(recent); }, () => undefined);
+  api.get('/api/log/recent').then((r) => { recent = r.events.slice(0, 15); if (stream === null) render(recent); }, () => undefined);
 }
