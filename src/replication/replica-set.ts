@@ -166,7 +166,8 @@ export class ReplicaSet {
         }
         return result;
       } catch (e) {
-        if (!isPgConnectionError(e)) throw e;
+        // A replica that fails (down, or its copy of the schema not there yet) costs a retry on the primary, not the read.
+        if (!isPgConnectionError(e) && !isTesseraError(e, 'STORAGE_ERROR')) throw e;
         void this.#m.tick().catch(() => undefined);
       }
     }

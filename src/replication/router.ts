@@ -33,12 +33,15 @@ export async function route(m: Membership, req: RouteRequest, random: () => numb
     const node = names.length === 0 ? undefined : byName.get(names[Math.floor(random() * names.length)]!);
     return node ? { kind: 'replica', node } : null;
   };
-  if (req.level === 'eventual') return pick(m.statuses.filter((s) => s.inRotation).map((s) => s.name)) ?? { kind: 'primary' };
+  const floor = req.floor ?? 0n;
+  // A session's floor holds at every level: its reads stay monotonic even when it asks for `eventual`.
+  const atFloor = (name: string): boolean => floor === 0n || (m.replay.get(name) ?? -1n) >= floor;
+  if (req.level === 'eventual') return pick(m.statuses.filter((s) => s.inRotation && atFloor(s.name)).map((s) => s.name)) ?? { kind: 'primary' };
   if (req.level === 'bounded-staleness') {
     const t = now();
-    return pick(m.statuses.filter((s) => s.inRotation && s.lagMs + (t - s.probedAt.getTime()) <= req.maxStalenessMs).map((s) => s.name)) ?? { kind: 'primary' };
+    const fresh = m.statuses.filter((s) => s.inRotation && atFloor(s.name) && s.lagMs + (t - s.probedAt.getTime()) <= req.maxStalenessMs);
+    return pick(fresh.map((s) => s.name)) ?? { kind: 'primary' };
   }
-  const floor = req.floor ?? 0n;
   if (floor === UNKNOWN_POSITION) return { kind: 'primary' };
   const passed = (): string[] => [...healthy].filter((n) => (m.replay.get(n) ?? -1n) >= floor);
   const known = pick(passed());
