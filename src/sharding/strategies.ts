@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
-import { bucketOf } from '../support/hash.js';
+import { bucketer } from '../support/hash.js';
 import type { HashSpec, KeyRange, RangeSpec, StrategySpec } from './map.js';
 
 /**
@@ -35,14 +35,24 @@ export function requireKey(key: unknown): string {
   return key;
 }
 
+/** Placements remembered per strategy (so per epoch): hot keys skip the hash; cleared when full. */
+const CACHE_LIMIT = 65_536;
+
 function hashStrategy(spec: HashSpec): ShardStrategy {
   const owners = spec.owners;
-  const slots = owners.length;
+  const slotOf = bucketer(owners.length);
+  const cache = new Map<string, Placement>();
   return {
     kind: 'hash',
     place(key) {
-      const slot = bucketOf(key, slots);
-      return { shard: owners[slot]!, slot };
+      let p = cache.get(key);
+      if (p === undefined) {
+        const slot = slotOf(key);
+        p = Object.freeze({ shard: owners[slot]!, slot });
+        if (cache.size >= CACHE_LIMIT) cache.clear();
+        cache.set(key, p);
+      }
+      return p;
     },
   };
 }
