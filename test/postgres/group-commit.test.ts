@@ -21,7 +21,8 @@ interface Sent {
 async function openStore(schema?: string, ids?: () => string): Promise<{ store: EventStore; schema: string; sent: Sent[] }> {
   const name = schema ?? freshSchemaName('group');
   if (!schemas.includes(name)) schemas.push(name);
-  const store = await openPostgresEventStore({ connectionString: TEST_PG_URL, schema: name, readWaitMs: 200, ...(ids ? { ids } : {}) });
+  // readAll waits for the shared server's older transactions (other tests) to end: give them time.
+  const store = await openPostgresEventStore({ connectionString: TEST_PG_URL, schema: name, readWaitMs: 10_000, ...(ids ? { ids } : {}) });
   const sent: Sent[] = [];
   (storeDatabase(store) as PostgresDatabase).pool.on('acquire', (client: pg.PoolClient) => {
     const tagged = client as pg.PoolClient & { groupSpy?: boolean };
