@@ -164,9 +164,23 @@ describe('replica set on a primary and two streaming replicas (r2 applies WAL 15
       expect((await rs.readStream('ev', { consistency: 'eventual' })).length).toBe(1);
       expect((await rs.readStream('ev', { consistency: 'bounded-staleness', maxStalenessMs: 60_000 })).length).toBe(1);
     }
+    const all = await rs.readAll({ consistency: 'eventual', types: ['A'] });
+    expect(all.map((e) => e.streamId)).toContain('ev');
     const after = rs.status().reads;
-    expect((after.replicas.r1 ?? 0) + (after.replicas.r2 ?? 0) - (before.replicas.r1 ?? 0) - (before.replicas.r2 ?? 0)).toBe(40);
+    expect((after.replicas.r1 ?? 0) + (after.replicas.r2 ?? 0) - (before.replicas.r1 ?? 0) - (before.replicas.r2 ?? 0)).toBe(41);
     expect(after.primary).toBe(before.primary);
+  });
+
+  it('a replica that goes down leaves rotation; reads carry on without errors (runs last: it stops r2)', async () => {
+    await r2.stopImmediate();
+    const s = await rs.refresh();
+    expect(s.replicas.find((r) => r.name === 'r2')).toMatchObject({ healthy: false, inRotation: false, reason: expect.stringMatching(/^unreachable/) });
+    expect(s.replicas.find((r) => r.name === 'r1')).toMatchObject({ healthy: true, inRotation: true });
+    const before = rs.status().reads;
+    for (let i = 0; i < 20; i++) expect((await rs.readStream('ev', { consistency: 'eventual' })).length).toBe(1);
+    const after = rs.status().reads;
+    expect((after.replicas.r1 ?? 0) - (before.replicas.r1 ?? 0)).toBe(20);
+    expect(after.replicas.r2 ?? 0).toBe(before.replicas.r2 ?? 0);
   });
 
   it('bad input: malformed token, unknown level, unreachable replica, a replica that is not a standby', async () => {
