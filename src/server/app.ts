@@ -110,10 +110,9 @@ export async function createServer(o: ServerOptions): Promise<TesseraApp> {
     req.log[quiet ? 'debug' : 'info']({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
     metrics.httpSeconds.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
-  app.addHook('onClose', async () => {
-    hub.close();
-    await feed.stop();
-  });
+  // Live streams never end by themselves: end them before the server waits for its connections to close.
+  app.addHook('preClose', async () => hub.close());
+  app.addHook('onClose', async () => feed.stop());
 
   systemRoutes(app, ctx);
   logRoutes(app, ctx);

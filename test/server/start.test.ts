@@ -63,6 +63,9 @@ describe('npm start', () => {
     expect(existsSync(db)).toBe(true);
     expect(await placeOrder(url, 'smoke-1')).toBe('completed');
     expect((await fetch(`${url}/dashboard/`)).status).toBe(200);
+    // An open dashboard (a live event stream) must not hold the shutdown up.
+    const live = await fetch(`${url}/api/live`);
+    expect(live.status).toBe(200);
     process.kill(-child.pid!, 'SIGINT');
     await run.exit;
     expect(run.output()).toContain('SIGINT: stopping');
