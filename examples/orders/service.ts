@@ -59,9 +59,9 @@ export async function startOrderService(o: OrderServiceOptions = {}): Promise<Or
   const target = o.db ?? './data/orders.db';
   const raw = /^postgres(ql)?:\/\//.test(target) ? await openPostgres(target) : await openSqliteEventStore({ path: prepareFile(target) });
   const metrics = createMetrics();
-  const timeline = new StepTimeline();
   const store = instrumentStore(raw, metrics);
   try {
+    const timeline = await StepTimeline.open(storeDatabase(raw));
     const services = await openOrderServices(storeDatabase(raw), { store, ...(o.failures === undefined ? {} : { failures: o.failures }) });
     if ((await services.inventory.available('apple')) === 0 && (await services.inventory.available('pear')) === 0) {
       for (const [sku, qty] of Object.entries(STARTING_STOCK)) await services.inventory.restock(sku, qty);
@@ -84,6 +84,7 @@ export async function startOrderService(o: OrderServiceOptions = {}): Promise<Or
       await app.close();
       await engine.stop();
       await projector.stop();
+      await timeline.close();
       await relay.stop();
       await bus.close();
       await raw.close();

@@ -80,6 +80,10 @@ describe('npm start', () => {
     const run = watch(child);
     const url = await run.url;
     expect(((await (await fetch(`${url}/api/orders/smoke-1`)).json()) as { order: { status: string } }).order.status).toBe('confirmed');
+    // The step timeline of the previous run's saga, durations included, was kept in the database.
+    const saga = (await (await fetch(`${url}/api/sagas/smoke-1`)).json()) as { timeline: Array<{ step: string; durationMs: number | null }> };
+    expect(saga.timeline.map((a) => a.step)).toEqual(['placeOrder', 'reserveInventory', 'chargePayment', 'createShipment', 'confirmOrder']);
+    expect(saga.timeline.every((a) => typeof a.durationMs === 'number')).toBe(true);
     child.kill('SIGTERM');
     expect(await run.exit).toBe(0);
     expect(run.output()).toContain('SIGTERM: stopping');

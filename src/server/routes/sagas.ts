@@ -46,7 +46,7 @@ export function sagaRoutes(app: TesseraApp, ctx: ServerContext): void {
   }, async (req) => {
     const saga = await engine().get(req.params.id);
     if (saga === null) throw new NotFoundError('saga', req.params.id);
-    return { ...sagaView(saga), timeline: ctx.timeline.get(saga.id) };
+    return { ...sagaView(saga), timeline: await ctx.timeline.load(saga.id) };
   });
 
   const action = (path: string, summaryText: string, run: (e: SagaEngine, id: string) => Promise<void>) =>
