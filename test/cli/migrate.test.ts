@@ -1,10 +1,22 @@
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSagaEngine, openSqliteEventStore } from '../../src/index.js';
 import { dropSchemas, freshSchemaName, TEST_PG_URL } from '../support/pg-schema.js';
 import { tempDir } from '../support/tmp.js';
-import { runCli } from './run-cli.js';
+import { ROOT, runCli } from './run-cli.js';
+
+// `script` (util-linux) runs a command on a pseudo-terminal: the only way to see what a user's terminal sees.
+const hasScript = ((): boolean => {
+  try {
+    execFileSync('script', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 const tmp = tempDir('tessera-cli-migrate-');
 const schemas: string[] = [];
@@ -87,6 +99,15 @@ describe('tessera init and migrate (SQLite)', () => {
       expect(r.stderr, `${db} ${args.join(' ')}`).toMatch(message);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
+  });
+
+  it.skipIf(!hasScript)('draws a progress bar on a terminal (skipped without util-linux script)', async () => {
+    const db = join(tmp.dir, 'tty.db');
+    const quote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+    const command = [process.execPath, '--import', 'tsx', 'src/cli/main.ts', '--db', db, 'init'].map(quote).join(' ');
+    const { stdout } = await promisify(execFile)('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    expect(stdout).toMatch(/ init \[=+\] 4\/4 \| sagas/);
+    expect(stdout).toContain(`created ${db}`);
   });
 
   it('exits 2 with a storage error when the file cannot be a database', async () => {
