@@ -90,7 +90,7 @@ export class Membership {
   async #follow(promoted: ReplicaNode): Promise<void> {
     const store = await openPostgresEventStore({
       connectionString: promoted.url, schema: this.o.schema, maxConnections: this.o.maxConnections, connectTimeoutMs: this.o.probeTimeoutMs,
-      clock: this.o.clock, random: this.o.random, ...(this.o.upcasters ? { upcasters: this.o.upcasters } : {}),
+      ...this.o.storeOptions,
     });
     const oldStore = this.primaryStore;
     const oldNode = this.primaryNode;

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import { validateSchemaName } from '../eventstore/postgres/schema.js';
+import type { CommonStoreOptions } from '../eventstore/options.js';
 import type { Upcaster } from '../eventstore/types.js';
 import { type Clock, systemClock } from '../support/clock.js';
 import { requireBoundedString, requireOptionsObject, requirePositiveInt } from '../support/validate.js';
@@ -34,8 +35,8 @@ export interface ReadConsistency {
 /** A replica: a connection string, or one with a display name. */
 export type ReplicaConfig = string | { name?: string; connectionString: string };
 
-/** Options of {@link openReplicaSet}. */
-export interface ReplicaSetOptions {
+/** Options of {@link openReplicaSet}; the common store options apply to the primary's store (and upcasters to replica reads). */
+export interface ReplicaSetOptions extends CommonStoreOptions {
   /** Connection string of the primary (writes, `strong` reads). */
   primary: string;
   /** Hot standbys of the primary (PostgreSQL streaming replication). May be empty. */
@@ -56,9 +57,6 @@ export interface ReplicaSetOptions {
   probeTimeoutMs?: number;
   /** Pool size per server (default 10). */
   maxConnections?: number;
-  upcasters?: Upcaster[];
-  clock?: Clock;
-  random?: () => number;
 }
 
 /** Validated options. */
@@ -76,6 +74,8 @@ export interface ResolvedReplicaSetOptions {
   upcasters: Upcaster[] | undefined;
   clock: Clock;
   random: () => number;
+  /** Passed to the primary's store as given (validated there). */
+  storeOptions: CommonStoreOptions;
 }
 
 const LEVELS: readonly ConsistencyLevel[] = ['strong', 'read-your-writes', 'bounded-staleness', 'eventual'];
@@ -122,6 +122,7 @@ export function resolveReplicaSetOptions(options: unknown): ResolvedReplicaSetOp
     upcasters: o.upcasters,
     clock: o.clock ?? systemClock,
     random: o.random ?? Math.random,
+    storeOptions: pickStoreOptions(o),
   };
 }
 
@@ -133,4 +134,12 @@ function hostPort(connectionString: string, index: number): string {
   } catch {
     return `replica-${index + 1}`;
   }
+}
+
+function pickStoreOptions(o: Partial<ReplicaSetOptions>): CommonStoreOptions {
+  const out: CommonStoreOptions = {};
+  for (const key of ['maxEventBytes', 'upcasters', 'clock', 'ids', 'random', 'appendHooks'] as const) {
+    if (o[key] !== undefined) (out as Record<string, unknown>)[key] = o[key];
+  }
+  return out;
 }

@@ -16,7 +16,10 @@ import type { ReplicaSetStatus } from './status.js';
 
 /** An append's result plus the session token that makes the next read see it. */
 export interface ReplicaAppendResult extends AppendResult {
-  /** `rsv1:<LSN>`: the primary's WAL position after the commit; pass it as `token` to read your write. */
+  /**
+   * `rsv1:<LSN>`: the primary's WAL position after the commit; pass it as `token` to read your write. A
+   * non-enumerable property, so the result compares and serialises like a plain `AppendResult`.
+   */
   sessionToken: string;
 }
 
@@ -31,7 +34,7 @@ export interface SessionPosition {
  * take a consistency level per call (`strong` unless configured), lag is monitored, and a promoted replica
  * is followed as the new primary.
  */
-export class ReplicaSet {
+export class ReplicaSet implements EventStore {
   readonly #m: Membership;
   #closed = false;
 
@@ -45,7 +48,7 @@ export class ReplicaSet {
     this.#assertOpen();
     if (!Array.isArray(events)) throw new InvalidArgumentError('events', 'is not an array', "Pass an array of events, e.g. [{ type: 'ItemAdded', data: {} }].");
     // Ids make a retry after an unknown outcome safe; the error carries them.
-    const withIds = events.map((e) => (e !== null && typeof e === 'object' && e.id === undefined ? { ...e, id: uuidV7() } : e));
+    const withIds = events.map((e) => (e !== null && typeof e === 'object' && e.id === undefined ? { ...e, id: (this.o.storeOptions.ids ?? uuidV7)() } : e));
     const eventIds = withIds.map((e) => e?.id).filter((id): id is string => typeof id === 'string');
     const { epoch, primaryStore } = this.#m;
     if (this.#m.primaryDown) throw new PrimaryUnavailableError(`primary "${this.#m.primaryNode.name}" is unreachable`, { eventIds });
@@ -60,7 +63,9 @@ export class ReplicaSet {
     if (this.#m.epoch !== epoch) {
       throw new PrimaryUnavailableError('the primary changed while the write was in flight; it may have reached only the old primary', { eventIds });
     }
-    return { ...result, sessionToken: encodeSessionToken(await this.#primaryLsn().catch(() => UNKNOWN_POSITION)) };
+    // Non-enumerable: the result still equals (and serialises like) a plain store's AppendResult.
+    const sessionToken = encodeSessionToken(await this.#primaryLsn().catch(() => UNKNOWN_POSITION));
+    return Object.defineProperty({ ...result }, 'sessionToken', { value: sessionToken, enumerable: false }) as ReplicaAppendResult;
   }
 
   readStream(streamId: string, opts?: ReadStreamOptions & ReadConsistency, session?: SessionPosition): Promise<RecordedEvent[]> {
@@ -227,7 +232,7 @@ export async function openReplicaSet(options: ReplicaSetOptions): Promise<Replic
   try {
     store = await openPostgresEventStore({
       connectionString: o.primary, schema: o.schema, maxConnections: o.maxConnections, connectTimeoutMs: o.probeTimeoutMs,
-      clock: o.clock, random: o.random, ...(o.upcasters ? { upcasters: o.upcasters } : {}),
+      ...o.storeOptions,
     });
   } catch (e) {
     await closeAll();
