@@ -19,6 +19,8 @@ export const orderList = projection({
   apply: async (e, db, t) => {
     const d = e.data as { orderId: string; items?: unknown; amount?: number; reason?: string };
     const at = e.recordedAt.getTime();
+    // A malformed event parks the projection (visible, retryable, skippable) instead of writing a keyless row.
+    if (typeof d.orderId !== 'string') throw new Error(`${e.type} ${e.id} has no orderId`);
     if (e.type === 'OrderPlaced') {
       await db.run(`INSERT INTO ${t.order_list} (order_id, status, amount, items, placed_at, updated_at) VALUES (?, 'placed', ?, ?, ?, ?)
         ON CONFLICT (order_id) DO NOTHING`, [d.orderId, d.amount ?? 0, JSON.stringify(d.items ?? []), at, at]);

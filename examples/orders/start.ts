@@ -52,7 +52,8 @@ try {
   url = await listenService(svc.app, { host: values.host, port, ...(adminToken === undefined ? {} : { adminToken }) });
 } catch (e) {
   await svc.close();
-  console.error(e instanceof Error ? `${e.message}${'hint' in e ? `\n  hint: ${String(e.hint)}` : ''}` : e);
+  const hint = e instanceof Error && 'code' in e && e.code === 'EADDRINUSE' ? `port ${port} is taken: pass another with --port` : e instanceof Error && 'hint' in e ? String(e.hint) : '';
+  console.error(`${e instanceof Error ? e.message : String(e)}${hint ? `\n  hint: ${hint}` : ''}`);
   process.exit(1);
 }
 const simulation = rate > 0 ? startSimulation(svc.app, rate) : null;

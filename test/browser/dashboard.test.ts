@@ -19,11 +19,12 @@ describe('dashboard in headless Chromium', () => {
   const service = useOrderService();
   let browser: Browser;
   let page: Page;
+  let url: string;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    const url = await listenService((await service()).app, { port: 0 });
+    url = await listenService((await service()).app, { port: 0 });
     browser = await chromium.launch({ executablePath: chromiumPath(), args: ARGS });
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -77,6 +78,21 @@ describe('dashboard in headless Chromium', () => {
     expect(await page.getByTestId('rebuild-progress-order_list').textContent()).toContain('swapped in');
     expect(await page.getByTestId('rebuild-bar-order_list').evaluate((el) => (el as { style: { width: string } }).style.width)).toBe('100%');
     await page.screenshot({ path: join(SHOTS, 'dashboard-rebuild-done.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows a projection parked on a failing event, and skipping the event from the page resumes it', async () => {
+    const bad = await fetch(`${url}/api/streams/order-broken`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: JSON.stringify({ events: [{ type: 'OrderPlaced', data: { amount: 1 } }] }),
+    });
+    expect(bad.status).toBe(201);
+    const projections = page.locator('#panel-projections');
+    await projections.getByText('has no orderId').waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: join(SHOTS, 'dashboard-projection-failed.png'), fullPage: true });
+    await page.getByTestId('skip-order_list').click();
+    await projections.getByText('order_list: skip requested').waitFor({ timeout: 10_000 });
+    await expect.poll(() => projections.getByText('has no orderId').count(), { timeout: 20_000 }).toBe(0);
     expect(pageErrors).toEqual([]);
   });
 });

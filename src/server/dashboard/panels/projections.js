@@ -10,7 +10,7 @@ export default function mount(el, api) {
 
   function rowFor(name) {
     if (rows.has(name)) return rows.get(name);
-    const cells = { position: h('td'), lag: h('td'), state: h('td') };
+    const cells = { position: h('td'), lag: h('td'), state: h('td', { className: 'wrap' }) };
     const fill = h('div', { style: 'width:0%' });
     fill.dataset.testid = `rebuild-bar-${name}`;
     const pct = h('span', { className: 'dim' }, '');
@@ -38,12 +38,26 @@ export default function mount(el, api) {
     return r;
   }
 
+  // A projection parked on a failing event: show the error, and retry it or skip the event (admin actions).
+  function failedActions(p) {
+    const action = (label, path) => {
+      const b = h('button', {}, label);
+      b.dataset.testid = `${path}-${p.name}`;
+      b.addEventListener('click', () => api.post(`/api/projections/${encodeURIComponent(p.name)}/${path}`).then(
+        () => { msg.className = 'msg'; msg.textContent = `${p.name}: ${path} requested`; },
+        (e) => { msg.className = 'msg error'; msg.textContent = api.errorText(e); },
+      ));
+      return b;
+    };
+    return [h('div', { className: 'err' }, `event ${p.failed.position}: ${p.failed.error}`), action('Retry', 'retry'), action('Skip event', 'skip')];
+  }
+
   api.on('stats', (s) => {
     for (const p of s.projections) {
       const r = rowFor(p.name);
       r.cells.position.textContent = p.position;
       r.cells.lag.textContent = p.lagEvents === null ? 'inline' : `${p.lagEvents} ev / ${(p.lagMs / 1000).toFixed(1)} s`;
-      r.cells.state.replaceChildren(h('span', { className: `pill s-${p.state}`, title: p.failed ? p.failed.error : '' }, p.state));
+      r.cells.state.replaceChildren(h('span', { className: `pill s-${p.state}`, title: p.failed ? p.failed.error : '' }, p.state), ...(p.failed ? failedActions(p) : []));
     }
   });
   api.on('rebuild', (p) => {
