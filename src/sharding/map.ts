@@ -17,7 +17,7 @@ export const POSITION_STRIDE = 1_024;
 
 /** How to reach one shard database. */
 export type ShardConnection =
-  | { kind: 'sqlite'; path: string }
+  | { kind: 'sqlite'; path: string; synchronous?: 'FULL' | 'NORMAL' }
   | { kind: 'postgres'; connectionString: string; schema?: string; maxConnections?: number };
 
 /** One shard: a stable id, a stable index (0 … 1023, never reused) and its connection. */

@@ -36,13 +36,12 @@ function initialMap(o: ShardedEventStoreOptions): ShardMap {
 
 /** Opens every shard of `map` not open yet and brings its fence up to the map's epoch. */
 export async function syncShards(map: ShardMap, handles: Map<string, Promise<ShardHandle>>, options: ShardStoreOptions): Promise<ShardHandle[]> {
-  const slots = slotsByShard(map);
   return Promise.all(
     map.shards.map((info) => {
       let h = handles.get(info.id);
       if (h === undefined) {
         h = openShard(info, options).then(async (handle) => {
-          await pushFence(handle.db, info, map.epoch, slots.get(info.id) ?? []);
+          await pushFence(handle.db, info, map.epoch, slotsByShard(map).get(info.id) ?? []);
           return handle;
         });
         h.catch(() => handles.delete(info.id));
@@ -89,14 +88,25 @@ export async function openShardedEventStore(options: ShardedEventStoreOptions): 
     const shardOptions: ShardStoreOptions = { maxEventBytes: common.maxEventBytes, clock: common.clock, random: common.random, appendHooks: hooks };
     if (o.upcasters !== undefined) shardOptions.upcasters = o.upcasters;
     const shardKey = o.shardKey ?? ((id: string) => id);
+    let cached: { epoch: number; all: Promise<ShardHandle[]> | null } = { epoch: 0, all: null };
     const store = new ShardedEventStore({
       router,
       shard: async (id) => {
-        if (!handles.has(id)) await router.refresh();
-        const all = await syncShards(router.map, handles, shardOptions);
-        return all.find((h) => h.info.id === id) ?? (await handles.get(router.requireShard(id))!);
+        const open = handles.get(id);
+        if (open !== undefined) return open;
+        await router.refresh();
+        await syncShards(router.map, handles, shardOptions);
+        return handles.get(router.requireShard(id))!;
       },
-      allShards: () => syncShards(router.map, handles, shardOptions),
+      allShards: () => {
+        // Every shard of the map is open already (the usual case): no new promises per call.
+        const map = router.map;
+        if (cached.epoch === map.epoch && cached.all !== null) return cached.all;
+        const all = syncShards(map, handles, shardOptions);
+        cached = { epoch: map.epoch, all };
+        all.catch(() => (cached = { epoch: 0, all: null }));
+        return all;
+      },
       shardKey: (id) => shardKey(id),
       ids: common.ids,
       random: common.random,

@@ -33,7 +33,7 @@ export async function openShard(info: ShardInfo, options: ShardStoreOptions): Pr
   try {
     const store =
       c.kind === 'sqlite'
-        ? await openSqliteEventStore({ ...common, path: c.path, appendHooks: hooks })
+        ? await openSqliteEventStore({ ...common, path: c.path, ...(c.synchronous === undefined ? {} : { synchronous: c.synchronous }), appendHooks: hooks })
         : await openPostgresEventStore({
             ...common,
             connectionString: c.connectionString,
