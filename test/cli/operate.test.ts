@@ -34,17 +34,24 @@ describe('tessera sagas retry', () => {
     });
     const engine = await openSagaEngine({ store, sagas: [saga], pollIntervalMs: 10 });
     try {
-      for (const id of ['r-1', 'r-2']) await engine.start('refund', id, { n: 1 });
-      for (const id of ['r-1', 'r-2']) expect((await engine.waitForTerminal(id, { timeoutMs: 10_000 })).status).toBe('compensation_failed');
+      for (const id of ['r-1', 'r-2', 'r-3']) await engine.start('refund', id, { n: 1 });
+      for (const id of ['r-1', 'r-2', 'r-3']) expect((await engine.waitForTerminal(id, { timeoutMs: 10_000 })).status).toBe('compensation_failed');
       refundWorks = true;
 
-      const json = await runCli(db, ['--json', 'sagas', 'retry', 'r-1']);
+      // --wait follows the compensation (a bar on a terminal) until the running engine has finished it.
+      const json = await runCli(db, ['--json', 'sagas', 'retry', 'r-1', '--wait']);
       expect(json.code).toBe(0);
-      // The running engine may finish the compensation before the CLI reads the status back.
-      expect(JSON.parse(json.stdout)).toEqual({ sagaId: 'r-1', status: expect.stringMatching(/^compensat(ing|ed)$/) });
+      expect(JSON.parse(json.stdout)).toEqual({ sagaId: 'r-1', status: 'compensated' });
       const alias = await runCli(db, ['sagas', 'retry-compensation', 'r-2']);
+      // The running engine may finish the compensation before the CLI reads the status back.
       expect(alias).toMatchObject({ code: 0, stdout: expect.stringMatching(/^compensation of r-2 re-driven \(now compensat(ing|ed)\)\n$/) });
-      for (const id of ['r-1', 'r-2']) expect((await engine.waitForTerminal(id, { timeoutMs: 10_000 })).status).toBe('compensated');
+      expect((await engine.waitForTerminal('r-2', { timeoutMs: 10_000 })).status).toBe('compensated');
+
+      // With no engine running, nothing carries the compensation out: --wait gives up with a typed error.
+      await engine.stop();
+      const waited = await runCli(db, ['--json', 'sagas', 'retry', 'r-3', '--wait', '--timeout', '300']);
+      expect(waited.code).toBe(1);
+      expect(errorOf(waited.stderr)).toMatchObject({ code: 'SAGA_TIMEOUT', message: expect.stringMatching(/r-3/) });
 
       const again = await runCli(db, ['--json', 'sagas', 'retry', 'r-1']);
       expect(again.code).toBe(1);
@@ -74,6 +81,7 @@ describe('tessera sagas retry', () => {
       [['sagas', 'list', '--limit', '0'], 'INVALID_ARGUMENT', /--limit/],
       [['sagas', 'show', 'ghost'], 'SAGA_NOT_FOUND', /ghost/],
       [['sagas', 'retry'], 'USAGE', /missing required argument 'sagaId'/],
+      [['sagas', 'retry', 'ghost', '--wait', '--timeout', '0'], 'INVALID_ARGUMENT', /--timeout/],
     ];
     for (const [args, code, message] of cases) {
       const r = await runCli(db, ['--json', ...args]);
@@ -146,6 +154,6 @@ describe('tessera --help', () => {
     expect(r.stdout).toMatch(/--db <path\|url>/);
     expect(r.stdout).toMatch(/--schema <name>/);
     const sagas = await runCli(join(tmp.dir, 'unused.db'), ['sagas', '--help']);
-    expect(sagas.stdout).toMatch(/^ {2}retry\|retry-compensation <sagaId>/m);
+    expect(sagas.stdout).toMatch(/^ {2}retry\|retry-compensation \[options\] <sagaId>/m);
   });
 });

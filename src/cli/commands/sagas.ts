@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import { InvalidArgumentError, SagaNotFoundError } from '../../errors.js';
+import { InvalidArgumentError, SagaNotFoundError, SagaTimeoutError } from '../../errors.js';
 import type { EventStore } from '../../eventstore/types.js';
 import { openSagaEngine } from '../../saga/engine.js';
-import { type SagaEngine, type SagaInstance, type SagaStatus, TERMINAL_STATUSES } from '../../saga/types.js';
+import { isTerminalStatus, type SagaEngine, type SagaInstance, type SagaStatus, TERMINAL_STATUSES } from '../../saga/types.js';
 import { withStore, writeLine } from '../context.js';
 import { jsonLine, keyValues, table } from '../format.js';
 import { parsePositiveInt } from '../parse.js';
+import { stepBar } from '../progress.js';
 
 const STATUSES: readonly string[] = ['running', 'waiting', 'compensating', 'cancelling', ...TERMINAL_STATUSES];
 
@@ -18,6 +19,7 @@ const STATUSES: readonly string[] = ['running', 'waiting', 'compensating', 'canc
  * tessera sagas list --status compensation_failed
  * tessera sagas show order-42 --json
  * tessera sagas retry order-42               # alias: retry-compensation
+ * tessera sagas retry order-42 --wait        # progress bar until the compensation ends
  * tessera sagas cancel order-43
  * ```
  */
@@ -82,13 +84,35 @@ export function register(program: Command): void {
     .alias('retry-compensation')
     .description('re-drive a compensation_failed saga after fixing the cause (a running engine does the work)')
     .argument('<sagaId>', 'the saga id')
-    .action(async (sagaId: string, _opts: unknown, cmd: Command) => {
+    .option('-w, --wait', 'follow the compensation (progress bar) until the saga ends')
+    .option('--timeout <ms>', 'with --wait: give up after this long', '60000')
+    .action(async (sagaId: string, opts: { wait?: boolean; timeout: string }, cmd: Command) => {
+      const timeoutMs = parsePositiveInt(opts.timeout, '--timeout');
       await withClient(cmd, async (engine, json) => {
         await engine.retryCompensation(sagaId);
-        const s = await engine.get(sagaId);
+        const s = opts.wait === true ? await followUndo(engine, sagaId, timeoutMs, json) : await engine.get(sagaId);
         await writeLine(json ? jsonLine({ sagaId, status: s?.status }) : `compensation of ${sagaId} re-driven (now ${s?.status})`);
       });
     });
+}
+
+/** Polls the saga until it ends, drawing undone steps against the steps to undo. */
+async function followUndo(engine: SagaEngine, sagaId: string, timeoutMs: number, json: boolean): Promise<SagaInstance> {
+  const deadline = Date.now() + timeoutMs;
+  const first = await engine.get(sagaId);
+  const bar = stepBar('compensate', Math.max(1, first?.steps.filter((r) => r.phase === 'do' && r.state === 'succeeded').length ?? 1), json);
+  try {
+    for (;;) {
+      const s = await engine.get(sagaId);
+      if (s === null) throw new SagaNotFoundError(sagaId);
+      bar.update(s.steps.filter((r) => r.phase === 'undo' && r.state === 'succeeded').length, s.status);
+      if (isTerminalStatus(s.status)) return s;
+      if (Date.now() >= deadline) throw new SagaTimeoutError(`The compensation of saga "${sagaId}" (a running saga engine does it)`, timeoutMs, true);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    bar.stop();
+  }
 }
 
 function progress(s: SagaInstance): string {
