@@ -14,7 +14,13 @@ import {
   readCheckpoint,
 } from './follower-target.js';
 
-/** Options of {@link openLogShippingFollower}. */
+/**
+ * Options of {@link openLogShippingFollower}.
+ * @example
+ * ```ts
+ * const options: LogShippingFollowerOptions = { source, target: { path: './edge.db' }, batchSize: 2_000 };
+ * ```
+ */
 export interface LogShippingFollowerOptions {
   /** The store whose global log is copied (any Tessera store; PostgreSQL reads are gap-safe). */
   source: EventStore;
@@ -32,7 +38,13 @@ export interface LogShippingFollowerOptions {
   clock?: Clock;
 }
 
-/** What one {@link LogShippingFollower.catchUp} did. */
+/**
+ * What one {@link LogShippingFollower.catchUp} did.
+ * @example
+ * ```ts
+ * const { copied, checkpoint }: CatchUpResult = await follower.catchUp();
+ * ```
+ */
 export interface CatchUpResult {
   /** Events copied by this call. */
   copied: number;
