@@ -1,9 +1,10 @@
+import { type Span, trace, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import fc from 'fast-check';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { orderDecider, OrderStateError } from '../../examples/orders/order.js';
-import { deciderSpec, type EventStore, openSqliteEventStore, type RecordedEvent, storeDatabase } from '../../src/index.js';
-import { createMetrics, instrumentStore, logHead, StepTimeline } from '../../src/server/index.js';
+import { deciderSpec, defineSaga, type EventStore, openSagaEngine, openSqliteEventStore, type RecordedEvent, storeDatabase } from '../../src/index.js';
+import { createMetrics, instrumentSaga, instrumentStore, logHead, StepTimeline } from '../../src/server/index.js';
 import { tempDir } from '../support/tmp.js';
 
 const tmp = tempDir('tessera-server-units-');
@@ -65,5 +66,44 @@ describe('server building blocks', () => {
     spec.given([placed, { type: 'OrderRejected', data: { orderId: 'o', reason: 'x' } }]).when({ type: 'ConfirmOrder', orderId: 'o' }).thenThrows(OrderStateError);
     spec.given([]).when({ type: 'RejectOrder', orderId: 'o', reason: 'x' }).then([]);
     spec.given([placed]).when({ type: 'RejectOrder', orderId: 'o', reason: 'x' }).then([{ type: 'OrderRejected', data: { orderId: 'o', reason: 'x' } }]);
+  });
+
+  it('emits OpenTelemetry spans for appends and saga step attempts once an SDK is registered', async () => {
+    const ended: Array<{ name: string; error: boolean }> = [];
+    const span = (name: string): Span => {
+      let error = false;
+      const s = { setStatus: (st: { code: number }) => ((error = st.code === 2), s), end: () => void ended.push({ name, error }) };
+      return s as unknown as Span;
+    };
+    const tracer = {
+      startSpan: span,
+      startActiveSpan: (name: string, _o: unknown, fn: (s: Span) => unknown) => fn(span(name)),
+    } as unknown as Tracer;
+    trace.setGlobalTracerProvider({ getTracer: () => tracer } as TracerProvider);
+    const raw = await openSqliteEventStore({ path: join(tmp.dir, 'spans.db') });
+    try {
+      const metrics = createMetrics({ defaultMetrics: false });
+      const store = instrumentStore(raw, metrics);
+      await store.appendToStream('t-1', [{ type: 'A', data: {} }]);
+      const saga = instrumentSaga(defineSaga<{ fail: boolean }>({
+        name: 'Traced', version: 1,
+        steps: [
+          { name: 'one', action: async () => 1, compensate: async () => undefined },
+          { name: 'two', retry: { maxAttempts: 1 }, action: async ({ input }) => { if (input.fail) throw new Error('boom'); } },
+        ],
+      }), { metrics, timeline: new StepTimeline() });
+      const engine = await openSagaEngine({ store, sagas: [saga] });
+      await engine.start('Traced', 'tr-1', { fail: true });
+      expect((await engine.waitForTerminal('tr-1', { timeoutMs: 10_000 })).status).toBe('compensated');
+      await engine.stop();
+      expect(ended).toContainEqual({ name: 'tessera.append', error: false });
+      expect(ended).toContainEqual({ name: 'saga Traced.one do', error: false });
+      expect(ended).toContainEqual({ name: 'saga Traced.two do', error: true });
+      expect(ended).toContainEqual({ name: 'saga Traced.one undo', error: false });
+      expect(await metrics.registry.getSingleMetricAsString('tessera_saga_step_duration_seconds')).toMatch(/_count\{saga="Traced",step="two",phase="do",outcome="error"\} 1/);
+    } finally {
+      trace.disable();
+      await raw.close();
+    }
   });
 });
