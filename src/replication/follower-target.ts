@@ -64,7 +64,13 @@ export const CHECKPOINT_DDL = `CREATE TABLE IF NOT EXISTS tessera_follower_check
   updated_at      BIGINT NOT NULL
 )`;
 
-/** A follower's durable progress. */
+/**
+ * A follower's durable progress.
+ * @example
+ * ```ts
+ * const { sourcePosition, copied }: FollowerCheckpoint = await follower.checkpoint();
+ * ```
+ */
 export interface FollowerCheckpoint {
   /** Last source global position copied (`0n` before the first). Resume reads from `sourcePosition + 1n`. */
   sourcePosition: bigint;

@@ -58,6 +58,11 @@ export interface CatchUpResult {
  * batch boundary; the next run resumes from the checkpoint. The copy keeps event ids, stream ids, stream
  * versions, types, data, metadata, schema versions and `recordedAt`, in the source's order; global
  * positions are the target's own (see docs/replication.md: the checkpoint maps them).
+ * @example
+ * ```ts
+ * const follower: LogShippingFollower = await openLogShippingFollower({ source, target: { path: './edge.db' } });
+ * await follower.catchUp();
+ * ```
  */
 export interface LogShippingFollower {
   /** The copy (read from it freely; only the follower should append to it). */

@@ -9,7 +9,13 @@ import { formatLsn } from './lsn.js';
 const SAMPLES = 400;
 const HISTORY = 240;
 
-/** One point of the lag history a dashboard draws. */
+/**
+ * One point of the lag history a dashboard draws.
+ * @example
+ * ```ts
+ * for (const p of rs.lagHistory()) console.log(p.at, p.replicas.map((r) => r.lagMs));
+ * ```
+ */
 export interface LagPoint {
   at: Date;
   replicas: Array<{ name: string; lagBytes: number; lagMs: number; inRotation: boolean; healthy: boolean }>;

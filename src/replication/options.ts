@@ -20,7 +20,13 @@ import type { RotationPolicy } from './status.js';
  */
 export type ConsistencyLevel = 'strong' | 'read-your-writes' | 'bounded-staleness' | 'eventual';
 
-/** Per-call read options of a replica set. */
+/**
+ * Per-call read options of a replica set.
+ * @example
+ * ```ts
+ * await rs.readStream('cart-1', { consistency: 'read-your-writes', token: cookie, waitMs: 100 });
+ * ```
+ */
 export interface ReadConsistency {
   /** Default: the set's `defaultConsistency` (`strong` unless configured). */
   consistency?: ConsistencyLevel;
@@ -32,10 +38,22 @@ export interface ReadConsistency {
   waitMs?: number;
 }
 
-/** A replica: a connection string, or one with a display name. */
+/**
+ * A replica: a connection string, or one with a display name.
+ * @example
+ * ```ts
+ * const replicas: ReplicaConfig[] = ['postgres://db2/app', { name: 'eu-1', connectionString: 'postgres://db3/app' }];
+ * ```
+ */
 export type ReplicaConfig = string | { name?: string; connectionString: string };
 
-/** Options of {@link openReplicaSet}; the common store options apply to the primary's store (and upcasters to replica reads). */
+/**
+ * Options of {@link openReplicaSet}; the common store options apply to the primary's store (and upcasters to replica reads).
+ * @example
+ * ```ts
+ * const options: ReplicaSetOptions = { primary: 'postgres://db1/app', replicas: ['postgres://db2/app'], rotation: { maxLagMs: 2_000 } };
+ * ```
+ */
 export interface ReplicaSetOptions extends CommonStoreOptions {
   /** Connection string of the primary (writes, `strong` reads). */
   primary: string;

@@ -14,7 +14,13 @@ import { type ReadTarget, route, UNKNOWN_POSITION } from './router.js';
 import { ReplicaSession } from './session.js';
 import type { ReplicaSetStatus } from './status.js';
 
-/** An append's result plus the session token that makes the next read see it. */
+/**
+ * An append's result plus the session token that makes the next read see it.
+ * @example
+ * ```ts
+ * const { sessionToken }: ReplicaAppendResult = await rs.appendToStream('cart-1', [{ type: 'ItemAdded', data: {} }]);
+ * ```
+ */
 export interface ReplicaAppendResult extends AppendResult {
   /**
    * `rsv1:<LSN>`: the primary's WAL position after the commit; pass it as `token` to read your write. A
@@ -33,6 +39,11 @@ export interface SessionPosition {
  * A PostgreSQL primary and its streaming replicas behind one event store: writes go to the primary, reads
  * take a consistency level per call (`strong` unless configured), lag is monitored, and a promoted replica
  * is followed as the new primary.
+ * @example
+ * ```ts
+ * const rs: ReplicaSet = await openReplicaSet({ primary: 'postgres://db1/app', replicas: ['postgres://db2/app'] });
+ * const events = await rs.readStream('cart-1', { consistency: 'eventual' });
+ * ```
  */
 export class ReplicaSet implements EventStore {
   readonly #m: Membership;

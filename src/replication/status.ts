@@ -1,7 +1,13 @@
 import { formatLsn } from './lsn.js';
 import type { NodeProbe, SenderRow } from './node.js';
 
-/** One replica as the monitor last saw it: the shape a dashboard panel or `tessera replicas status` shows. */
+/**
+ * One replica as the monitor last saw it: the shape a dashboard panel or `tessera replicas status` shows.
+ * @example
+ * ```ts
+ * for (const r of rs.status().replicas) console.log(r.name, r.healthy, r.inRotation, r.lagBytes, r.lagMs);
+ * ```
+ */
 export interface ReplicaStatus {
   name: string;
   /** Reachable, a standby, attached to the current primary (streaming from it) and holding the schema. */
@@ -20,7 +26,13 @@ export interface ReplicaStatus {
   probedAt: Date;
 }
 
-/** The whole replica set at the last probe. */
+/**
+ * The whole replica set at the last probe.
+ * @example
+ * ```ts
+ * const s: ReplicaSetStatus = await rs.refresh();
+ * ```
+ */
 export interface ReplicaSetStatus {
   primary: { name: string; healthy: boolean; reason: string | null; lsn: string; probedAt: Date };
   replicas: ReplicaStatus[];
@@ -30,7 +42,13 @@ export interface ReplicaSetStatus {
   reads: ReadCounters;
 }
 
-/** Read routing counters. */
+/**
+ * Read routing counters.
+ * @example
+ * ```ts
+ * const { primary, replicas, waited, fellBack }: ReadCounters = rs.status().reads;
+ * ```
+ */
 export interface ReadCounters {
   primary: number;
   replicas: Record<string, number>;
@@ -40,7 +58,13 @@ export interface ReadCounters {
   fellBack: number;
 }
 
-/** Lag bounds past which a replica leaves rotation, and the minimum rotation kept. */
+/**
+ * Lag bounds past which a replica leaves rotation, and the minimum rotation kept.
+ * @example
+ * ```ts
+ * const rotation: RotationPolicy = { maxLagMs: 2_000, maxLagBytes: 16 * 1024 * 1024, minInRotation: 1 };
+ * ```
+ */
 export interface RotationPolicy {
   maxLagMs: number;
   maxLagBytes: number;

@@ -2,10 +2,22 @@ import type { EventStore, RecordedEvent } from '../eventstore/types.js';
 import { hashKey } from '../support/hash.js';
 import { requireOptionsObject, requirePositiveInt } from '../support/validate.js';
 
-/** The fields `verifyReplica` compares, event by event, in global-log order. */
+/**
+ * The fields `verifyReplica` compares, event by event, in global-log order.
+ * @example
+ * ```ts
+ * const f: VerifiedField = 'data';
+ * ```
+ */
 export type VerifiedField = 'id' | 'streamId' | 'streamVersion' | 'type' | 'schemaVersion' | 'recordedAt' | 'data' | 'metadata' | 'globalPosition';
 
-/** One difference between the source's log and the replica's. */
+/**
+ * One difference between the source's log and the replica's.
+ * @example
+ * ```ts
+ * for (const d of report.divergences) console.log(d.kind, d.eventId, d.fields.join(','));
+ * ```
+ */
 export interface Divergence {
   /** 0-based index in the global log (the n-th event of both logs). */
   index: number;
@@ -20,7 +32,14 @@ export interface Divergence {
   fields: VerifiedField[];
 }
 
-/** Result of {@link verifyReplica}. */
+/**
+ * Result of {@link verifyReplica}.
+ * @example
+ * ```ts
+ * const report: VerifyReport = await verifyReplica(source, copy);
+ * if (!report.identical) console.log(report.divergenceCount);
+ * ```
+ */
 export interface VerifyReport {
   identical: boolean;
   sourceEvents: number;
@@ -36,7 +55,13 @@ export interface VerifyReport {
   divergenceCount: number;
 }
 
-/** Options of {@link verifyReplica}. */
+/**
+ * Options of {@link verifyReplica}.
+ * @example
+ * ```ts
+ * await verifyReplica(source, copy, { untilSourcePosition: (await follower.checkpoint()).sourcePosition });
+ * ```
+ */
 export interface VerifyOptions {
   /** Compare positions too (a streaming replica: yes; a log-shipping copy maps positions: no, the default). */
   comparePositions?: boolean;
