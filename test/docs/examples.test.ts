@@ -4,15 +4,18 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DOCS_DIR, embedsOf, exampleFiles, pages } from '../../docs/tools/examples.js';
 import { REPO_ROOT } from '../support/processes.js';
+import { startThrowawayNats } from '../messaging/nats-server.js';
 import { TEST_PG_URL } from '../support/pg-schema.js';
 import { OWN_PAGES } from './pages.js';
 
 // errors.md is generated, with one illustrative fragment; the guides hold only runnable examples.
 const GUIDES = OWN_PAGES.filter((p) => p !== 'errors.md');
 
-function runExample(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runExample(file: string, bus?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: TEST_PG_URL, NO_COLOR: '1' };
-  delete env.TESSERA_BUS; // the examples that take a bus URL from the environment run on the in-process bus here
+  // The examples that take a bus URL from the environment run on the in-process bus unless one is given.
+  if (bus === undefined) delete env.TESSERA_BUS;
+  else env.TESSERA_BUS = bus;
   const child = spawn(process.execPath, ['--import', 'tsx', join(DOCS_DIR, file)], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -53,4 +56,17 @@ describe('docs: every example runs and its assertions hold', () => {
       expect(r.code, `${file} exited with ${r.code}\n${r.stdout}`).toBe(0);
     });
   }
+});
+
+describe('docs: the bus example on NATS JetStream', () => {
+  it('runs unchanged with TESSERA_BUS pointing at a throwaway nats-server -js', { timeout: 60_000 }, async () => {
+    const nats = await startThrowawayNats();
+    try {
+      const r = await runExample('examples/messaging-bus.ts', nats.url);
+      expect(r.stderr).toBe('');
+      expect(r.code, r.stdout).toBe(0);
+    } finally {
+      await nats.destroy();
+    }
+  });
 });
