@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { NotFoundError } from '../../src/errors.js';
 import type { SagaEngine } from '../../src/index.js';
 import { type ServerContext, type TesseraApp } from '../../src/server/index.js';
+import { choreographedOrderStream } from './choreography.js';
 import { orderDecider, OrderStateError, orderStream } from './order.js';
 import { readInventoryLevels, readOrderList } from './projections.js';
 
@@ -61,4 +62,29 @@ export function orderRoutes(app: TesseraApp, ctx: ServerContext, engine: SagaEng
 
   app.get('/api/inventory', { schema: { summary: 'Stock per SKU (the inventory_levels read model)' } }, async () => ({ levels: await readInventoryLevels(ctx.db) }));
 
+}
+
+/**
+ * `POST /api/choreographed-orders`: the same order through the choreographed flow (no orchestrator; the services
+ * react to each other's events over the event bus). Follow it in `GET /api/streams/corder-<id>`.
+ *
+ * @example
+ * ```ts
+ * createServer({ store, routes: (app, ctx) => choreographyRoute(app, ctx, () => randomUUID()) });
+ * ```
+ */
+export function choreographyRoute(app: TesseraApp, ctx: ServerContext, newId: () => string): void {
+  app.post('/api/choreographed-orders', {
+    schema: {
+      summary: 'Place an order through the choreographed flow (services reacting to events over the bus)',
+      body: placeOrderBody,
+      response: { 202: z.object({ orderId: z.string(), stream: z.string() }) },
+    },
+  }, async (req, reply) => {
+    const { orderId = newId(), ...rest } = req.body;
+    const stream = choreographedOrderStream(orderId);
+    // no_stream: a second request for the same order id is a 409 conflict and writes nothing.
+    await ctx.store.appendToStream(stream, [{ type: 'OrderRequested', data: { order: { orderId, ...rest } } }], { expectedVersion: 'no_stream', correlationId: req.id });
+    return reply.code(202).send({ orderId, stream });
+  });
 }

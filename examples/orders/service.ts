@@ -5,9 +5,10 @@ import {
   type EventBus, type EventStore, openEventBus, openPostgresEventStore, openSagaEngine, openSqliteEventStore, type Projector, type SagaEngine, startOutboxRelay, startProjector, storeDatabase,
 } from '../../src/index.js';
 import { createMetrics, createServer, instrumentSaga, instrumentStore, sagaOverview, StepTimeline, type TesseraApp } from '../../src/server/index.js';
+import { startChoreographedOrders } from './choreography.js';
 import { orderSaga } from './order-saga.js';
 import { inventoryLevels, orderList } from './projections.js';
-import { orderRoutes } from './routes.js';
+import { choreographyRoute, orderRoutes } from './routes.js';
 import { type FailureRates, openOrderServices, type OrderServices } from './services.js';
 
 /** Options of {@link startOrderService}. */
@@ -70,6 +71,7 @@ export async function startOrderService(o: OrderServiceOptions = {}): Promise<Or
     const projector = await startProjector({ store, projections: [orderList, inventoryLevels, sagaOverview], pollIntervalMs: o.pollIntervalMs ?? 100 });
     const bus = await openEventBus(o.bus, { streamName: 'TESSERA_ORDERS' });
     const relay = await startOutboxRelay({ store: raw, bus, name: 'orders-demo' });
+    const stopChoreography = await startChoreographedOrders({ store, bus, services });
     const newId = o.newId ?? (() => `o-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`);
     const app = await createServer({
       store, projector, sagas: engine, metrics, timeline,
@@ -77,7 +79,10 @@ export async function startOrderService(o: OrderServiceOptions = {}): Promise<Or
       ...(o.adminToken === undefined ? {} : { adminToken: o.adminToken }),
       ...(o.logger === undefined ? {} : { logger: o.logger }),
       statusByCode: { ORDER_STATE: 409 },
-      routes: (a, ctx) => orderRoutes(a, ctx, engine, newId),
+      routes: (a, ctx) => {
+        orderRoutes(a, ctx, engine, newId);
+        choreographyRoute(a, ctx, newId);
+      },
       panels: [{ name: 'orders', file: new URL('./dashboard/orders.js', import.meta.url).pathname }],
     });
     const close = async (): Promise<void> => {
@@ -85,6 +90,7 @@ export async function startOrderService(o: OrderServiceOptions = {}): Promise<Or
       await engine.stop();
       await projector.stop();
       await timeline.close();
+      await stopChoreography();
       await relay.stop();
       await bus.close();
       await raw.close();

@@ -160,3 +160,22 @@ describe('orders service API (inject)', () => {
     expect((await inject({ url: '/dashboard/../app.ts' })).statusCode).toBe(404);
   });
 });
+
+describe('choreographed orders over the service (POST /api/choreographed-orders)', () => {
+  const service = useOrderService();
+
+  it('ships through the services reacting over the bus; the same id again is a 409 conflict', async () => {
+    const { app } = await service();
+    const placed = await app.inject({ method: 'POST', url: '/api/choreographed-orders', payload: orderBody('ch-1') });
+    expect(placed.statusCode).toBe(202);
+    expect(placed.json()).toEqual({ orderId: 'ch-1', stream: 'corder-ch-1' });
+    const types = await eventually(async () => {
+      const events = (await app.inject({ url: '/api/streams/corder-ch-1' })).json().events as Array<{ type: string }>;
+      return events.some((e) => e.type === 'OrderShipped') ? events.map((e) => e.type) : null;
+    });
+    expect(types).toEqual(['OrderRequested', 'InventoryReserved', 'PaymentAccepted', 'OrderShipped']);
+    const again = await app.inject({ method: 'POST', url: '/api/choreographed-orders', payload: orderBody('ch-1') });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().code).toBe('CONCURRENCY_CONFLICT');
+  });
+});
