@@ -220,6 +220,7 @@ export {
   parseLsn,
   type ReadConsistency,
   type ReadCounters,
+  registerReplicaSetMetrics,
   type ReplicaAppendResult,
   type ReplicaConfig,
   ReplicaSession,

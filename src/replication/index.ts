@@ -17,3 +17,4 @@ export type { ConsistencyLevel, ReadConsistency, ReplicaConfig, ReplicaSetOption
 export type { ReadCounters, ReplicaSetStatus, ReplicaStatus, RotationPolicy } from './status.js';
 export type { LagPoint } from './membership.js';
 export { decodeSessionToken, encodeSessionToken, formatLsn, parseLsn } from './lsn.js';
+export { registerReplicaSetMetrics } from './metrics.js';

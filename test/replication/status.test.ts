@@ -67,3 +67,27 @@ describe('replica rotation', () => {
     expect(s).toMatchObject({ healthy: true, inRotation: true, lagBytes: 50, lagMs: 500, syncState: 'async' });
   });
 });
+
+describe('replica set metrics', () => {
+  it('exposes lag, health, rotation, failovers and reads from the status on each scrape', async () => {
+    const { Registry } = await import('prom-client');
+    const { registerReplicaSetMetrics } = await import('../../src/replication/metrics.js');
+    const registry = new Registry();
+    let lagBytes = 4096;
+    registerReplicaSetMetrics(registry, () => ({
+      primary: { name: 'db1', healthy: true, reason: null, lsn: '0/10', probedAt: new Date(0) },
+      replicas: [{ name: 'db2', healthy: true, reason: null, inRotation: false, replayLsn: '0/8', lagBytes, lagMs: 1500, syncState: 'async', probedAt: new Date(0) }],
+      failovers: 1,
+      reads: { primary: 3, replicas: { db2: 7 }, waited: 0, fellBack: 0 },
+    }));
+    const text = await registry.metrics();
+    expect(text).toContain('tessera_replica_lag_bytes{replica="db2"} 4096');
+    expect(text).toContain('tessera_replica_lag_seconds{replica="db2"} 1.5');
+    expect(text).toContain('tessera_replica_in_rotation{replica="db2"} 0');
+    expect(text).toContain('tessera_replica_set_primary_healthy{primary="db1"} 1');
+    expect(text).toContain('tessera_replica_set_failovers 1');
+    expect(text).toContain('tessera_replica_set_reads{server="db2"} 7');
+    lagBytes = 0;
+    expect(await registry.metrics()).toContain('tessera_replica_lag_bytes{replica="db2"} 0');
+  });
+});
