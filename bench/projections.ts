@@ -10,6 +10,10 @@
  *   - raw: the physical limit, a loop that reads 500 events with a prepared statement (only the three
  *     columns this read model needs), then upserts them and moves a checkpoint in one better-sqlite3
  *     transaction.
+ * On PostgreSQL (the shared server, or TESSERA_BENCH_PG) the same two ends, on a smaller log (every apply
+ * is a round trip): Tessera, and a raw pg loop that reads below the snapshot's xmin horizon as the store
+ * does (gap-safe), then upserts each event with a prepared statement and moves its checkpoint in one
+ * transaction. `--pg-events 0` leaves PostgreSQL out.
  * Prints events/s (median and best of R runs) and the ratio to raw. Never asserted anywhere.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +21,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { type EventStore, openSqliteEventStore, projection, type RecordedEvent, startProjector } from '../src/index.js';
+import pg from 'pg';
+import { type EventStore, openPostgresEventStore, openSqliteEventStore, type Projector, projection, type RecordedEvent, startProjector } from '../src/index.js';
+import { dropBenchDatabase, freshDatabase, pgVersion } from './targets/pg-admin.js';
 
 /** One row of the table. */
 export interface ProjectionBenchRow {
@@ -54,7 +60,7 @@ const cartTotals = projection({
   version: 1,
   tables: ['bench_cart_totals'],
   handles: ['ItemAdded'],
-  setup: (db, t) => db.exec(`CREATE TABLE IF NOT EXISTS ${t.bench_cart_totals} (cart_id TEXT PRIMARY KEY, total INTEGER NOT NULL)`),
+  setup: (db, t) => db.exec(`CREATE TABLE IF NOT EXISTS ${t.bench_cart_totals} (cart_id TEXT PRIMARY KEY, total BIGINT NOT NULL)`),
   apply: async (e, db, t) => {
     const d = e.data as { qty: number; price: number };
     await db.run(upsertSql(t.bench_cart_totals), [e.streamId, d.qty * d.price]);
@@ -84,11 +90,26 @@ async function writeLog(store: EventStore, events: number): Promise<bigint> {
   return last;
 }
 
+/**
+ * Resolves when the batch reaching `last` has committed: the projector's own event, so the measurement
+ * neither polls the checkpoint (load on the same database) nor waits up to a poll interval past the end.
+ */
+function caughtUp(projector: Projector, last: bigint): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not caught up with ${last} after 10 minutes`)), 600_000);
+    projector.events.on('batch', (b: { position: bigint }) => {
+      if (b.position < last) return;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 async function tesseraRun(path: string, last: bigint): Promise<Timing> {
   const store = await openSqliteEventStore({ path });
   const timer = startTimer();
   const projector = await startProjector({ store, projections: [cartTotals], batchSize: BATCH, pollIntervalMs: 5 });
-  await projector.waitFor('bench_cart_totals', last, { timeoutMs: 600_000 });
+  await caughtUp(projector, last);
   const ms = timer.stop();
   await projector.stop();
   await store.close();
@@ -197,19 +218,123 @@ function summarize(path: string, events: number, times: Timing[]): ProjectionBen
   };
 }
 
+
+async function tesseraPgRun(db: PgLog): Promise<Timing> {
+  const store = await openPostgresEventStore({ connectionString: db.connectionString, schema: db.schema });
+  const timer = startTimer();
+  const projector = await startProjector({ store, projections: [cartTotals], batchSize: BATCH, pollIntervalMs: 5 });
+  await caughtUp(projector, db.last);
+  const ms = timer.stop();
+  await projector.stop();
+  await store.close();
+  await checkPgTotals(db, 'bench_cart_totals');
+  return ms;
+}
+
+async function rawPgRun(db: PgLog): Promise<Timing> {
+  const client = new pg.Client({ connectionString: db.connectionString });
+  await client.connect();
+  try {
+    await client.query(`CREATE TABLE raw_cart_totals (cart_id TEXT PRIMARY KEY, total BIGINT NOT NULL);
+                        CREATE TABLE raw_checkpoint (name TEXT PRIMARY KEY, position BIGINT NOT NULL)`);
+    const timer = startTimer();
+    let position = '0';
+    while (BigInt(position) < db.last) {
+      const { rows } = await client.query<[string, string, { qty: number; price: number }]>({
+        name: 'raw_read',
+        // Gap-safe as the store's readAll: only positions below the snapshot's xmin horizon are final.
+        text: `SELECT global_position, stream_id, data FROM events
+               WHERE global_position > $1 AND global_position < ((pg_snapshot_xmin(pg_current_snapshot())::text::bigint + (SELECT xid_offset FROM log_clock)) << 16)
+               ORDER BY global_position LIMIT $2`,
+        values: [position, BATCH],
+        rowMode: 'array',
+      });
+      if (rows.length === 0) {
+        await new Promise((r) => setTimeout(r, 5)); // a transaction elsewhere on the server holds the horizon back
+        continue;
+      }
+      await client.query('BEGIN');
+      for (const [, cart, d] of rows) {
+        await client.query({ name: 'raw_upsert', text: 'INSERT INTO raw_cart_totals (cart_id, total) VALUES ($1, $2) ON CONFLICT (cart_id) DO UPDATE SET total = raw_cart_totals.total + excluded.total', values: [cart, d.qty * d.price] });
+      }
+      position = rows[rows.length - 1]![0];
+      await client.query({ name: 'raw_checkpoint', text: 'INSERT INTO raw_checkpoint (name, position) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET position = excluded.position', values: ['raw', position] });
+      await client.query('COMMIT');
+    }
+    const ms = timer.stop();
+    await checkPgTotals(db, 'raw_cart_totals');
+    return ms;
+  } finally {
+    await client.end();
+  }
+}
+
+interface PgLog {
+  connectionString: string;
+  schema: string;
+  last: bigint;
+  drop(): Promise<void>;
+}
+
+async function checkPgTotals(db: PgLog, table: string): Promise<void> {
+  const client = new pg.Client({ connectionString: db.connectionString });
+  await client.connect();
+  try {
+    const expected = await client.query<{ s: string }>("SELECT sum((data->>'qty')::bigint * (data->>'price')::bigint)::text AS s FROM events");
+    const got = await client.query<{ s: string }>(`SELECT sum(total)::text AS s FROM ${table}`);
+    if (got.rows[0]!.s !== expected.rows[0]!.s) throw new Error(`${table} holds ${got.rows[0]!.s}, but the log folds to ${expected.rows[0]!.s}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The PostgreSQL rows: each run writes a fresh log into its own schema, and both paths project it from zero. */
+async function runPgBench(events: number, runs: number): Promise<ProjectionBenchRow[] | string> {
+  const version = await pgVersion();
+  if (version === null) return 'PostgreSQL unreachable: rows left out';
+  const paths = [
+    { name: `Tessera projector (PostgreSQL ${version})`, run: tesseraPgRun, times: [] as Timing[] },
+    { name: 'raw gap-safe read-then-upsert loop (pg)', run: rawPgRun, times: [] as Timing[] },
+  ];
+  try {
+    for (let run = 0; run < runs; run++) {
+      const fresh = await freshDatabase('proj');
+      const store = await openPostgresEventStore({ connectionString: fresh.connectionString, schema: fresh.schema });
+      const last = await writeLog(store, events);
+      await store.close();
+      const log = { ...fresh, last };
+      try {
+        for (let i = 0; i < paths.length; i++) {
+          const p = paths[(run + i) % paths.length]!;
+          p.times.push(await p.run(log));
+        }
+      } finally {
+        await fresh.drop();
+      }
+    }
+  } finally {
+    await dropBenchDatabase();
+  }
+  return paths.map((p) => summarize(p.name, events, p.times));
+}
+
 /**
- * Runs the benchmark and returns its rows; each run projects a fresh copy of the same log from zero.
+ * Runs the benchmark and returns its rows (SQLite, then PostgreSQL unless `pgEvents` is 0); each run
+ * projects a fresh copy of the same log from zero.
  *
  * @example
  * ```ts
- * const [tessera, , raw] = await runProjectionBench({ events: 200_000, runs: 3 });
- * console.log(tessera.medianEventsPerSec / raw.medianEventsPerSec);
+ * const rows = await runProjectionBench({ events: 200_000, pgEvents: 20_000, runs: 3 });
+ * console.table(rows);
  * ```
  */
-export async function runProjectionBench(options: { events?: number; runs?: number; print?: boolean } = {}): Promise<ProjectionBenchRow[]> {
+export async function runProjectionBench(options: { events?: number; pgEvents?: number; runs?: number; print?: boolean } = {}): Promise<ProjectionBenchRow[]> {
   const events = options.events ?? 200_000;
+  const pgEvents = options.pgEvents ?? 20_000;
   const runs = options.runs ?? 3;
+  const print = options.print ?? true;
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-proj-'));
+  let rows: ProjectionBenchRow[];
   try {
     const paths = [
       { name: 'Tessera projector (SQLite)', run: tesseraRun, times: [] as Timing[] },
@@ -227,23 +352,33 @@ export async function runProjectionBench(options: { events?: number; runs?: numb
         p.times.push(await p.run(path, last));
       }
     }
-    const rows = paths.map((p) => summarize(p.name, events, p.times));
-    if (options.print ?? true) printTable(rows);
-    return rows;
+    rows = paths.map((p) => summarize(p.name, events, p.times));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  if (print) printTable(rows, `Projection catch-up, ${events} events, batches of ${BATCH}, SQLite synchronous=FULL`, true);
+  if (pgEvents > 0) {
+    const pgRows = await runPgBench(pgEvents, runs);
+    if (typeof pgRows === 'string') {
+      if (print) console.log(`\n${pgRows}`);
+    } else {
+      // Client CPU leaves out the server's work, so only the events/s ratio means something here.
+      if (print) printTable(pgRows, `Projection catch-up on PostgreSQL, ${pgEvents} events, batches of ${BATCH}`, false);
+      rows.push(...pgRows);
+    }
+  }
+  return rows;
 }
 
-function printTable(rows: ProjectionBenchRow[]): void {
+function printTable(rows: ProjectionBenchRow[], title: string, cpu: boolean): void {
   const raw = rows[rows.length - 1]!;
-  console.log(`\nProjection catch-up, ${rows[0]!.events} events, batches of ${BATCH}, SQLite synchronous=FULL`);
-  console.log('| path | median events/s | best events/s | × raw | CPU µs/event | × raw in CPU |');
-  console.log('|---|---:|---:|---:|---:|---:|');
+  console.log(`\n${title}`);
+  console.log(`| path | median events/s | best events/s | × raw |${cpu ? ' CPU µs/event | × raw in CPU |' : ''}`);
+  console.log(`|---|---:|---:|---:|${cpu ? '---:|---:|' : ''}`);
   for (const r of rows) {
     const wall = (r.medianEventsPerSec / raw.medianEventsPerSec).toFixed(2);
-    const cpu = (raw.medianCpuMicrosPerEvent / r.medianCpuMicrosPerEvent).toFixed(2);
-    console.log(`| ${r.path} | ${r.medianEventsPerSec} | ${r.bestEventsPerSec} | ${wall} | ${r.medianCpuMicrosPerEvent} | ${cpu} |`);
+    const cpuCells = cpu ? ` ${r.medianCpuMicrosPerEvent} | ${(raw.medianCpuMicrosPerEvent / r.medianCpuMicrosPerEvent).toFixed(2)} |` : '';
+    console.log(`| ${r.path} | ${r.medianEventsPerSec} | ${r.bestEventsPerSec} | ${wall} |${cpuCells}`);
   }
 }
 
@@ -253,6 +388,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     return i >= 0 ? Number(process.argv[i + 1]) : undefined;
   };
   const events = arg('--events');
+  const pgEvents = arg('--pg-events');
   const runs = arg('--runs');
-  await runProjectionBench({ ...(events ? { events } : {}), ...(runs ? { runs } : {}) });
+  await runProjectionBench({ ...(events ? { events } : {}), ...(pgEvents !== undefined ? { pgEvents } : {}), ...(runs ? { runs } : {}) });
 }
