@@ -61,8 +61,9 @@ export class ReplicaSet implements EventStore {
     // Ids make a retry after an unknown outcome safe; the error carries them.
     const withIds = events.map((e) => (e !== null && typeof e === 'object' && e.id === undefined ? { ...e, id: (this.o.storeOptions.ids ?? uuidV7)() } : e));
     const eventIds = withIds.map((e) => e?.id).filter((id): id is string => typeof id === 'string');
+    // No pre-check against the last probe: one slow probe on a busy machine must not refuse writes; a primary
+    // that is really down refuses the connection (bounded by probeTimeoutMs) and lands in the catch below.
     const { epoch, primaryStore } = this.#m;
-    if (this.#m.primaryDown) throw new PrimaryUnavailableError(`primary "${this.#m.primaryNode.name}" is unreachable`, { eventIds });
     let result: AppendResult;
     try {
       result = await primaryStore.appendToStream(streamId, withIds, opts);
