@@ -20,7 +20,13 @@ import { systemRoutes } from './routes/system.js';
 import { sagaCounts } from './saga-overview.js';
 import { StepTimeline } from './timeline.js';
 
-/** Options of {@link createServer}. */
+/**
+ * Options of {@link createServer}.
+ * @example
+ * ```ts
+ * const options: ServerOptions = { store, projector, sagas: engine, adminToken: process.env.TESSERA_ADMIN_TOKEN, bodyLimit: 16_384 };
+ * ```
+ */
 export interface ServerOptions {
   store: EventStore;
   /** Read models, checkpoints and saga tables (default: the store's own database). */

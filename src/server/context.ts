@@ -7,10 +7,22 @@ import type { LiveFeed } from './live.js';
 import type { TesseraMetrics } from './metrics.js';
 import type { StepTimeline } from './timeline.js';
 
-/** The Fastify instance the service builds: zod schemas type every route. */
+/**
+ * The Fastify instance the service builds: zod schemas type every route.
+ * @example
+ * ```ts
+ * const routes = (app: TesseraApp) => app.get('/api/ping', { schema: { querystring: z.object({ n: z.coerce.number() }) } }, async (req) => ({ n: req.query.n }));
+ * ```
+ */
 export type TesseraApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
 
-/** What every route of the service works with. */
+/**
+ * What every route of the service works with (the application's `routes` get it too).
+ * @example
+ * ```ts
+ * createServer({ store, routes: (app, ctx) => app.get('/api/head', async () => ({ head: ctx.feed.head.toString() })) });
+ * ```
+ */
 export interface ServerContext {
   readonly store: EventStore;
   readonly db: SqlDriver;

@@ -2,7 +2,13 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isTesseraError } from '../errors.js';
 
-/** HTTP status of each Tessera error code the API can meet; anything else is a 500 (503 when retryable). */
+/**
+ * HTTP status of each Tessera error code the API can meet; anything else is a 500 (503 when retryable).
+ * @example
+ * ```ts
+ * STATUS_BY_CODE.CONCURRENCY_CONFLICT; // 409
+ * ```
+ */
 export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   INVALID_ARGUMENT: 400,
   ADMIN_TOKEN_REQUIRED: 401,
@@ -15,7 +21,13 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   SAGA_INVALID_STATE: 409,
 };
 
-/** The JSON body of every error response. */
+/**
+ * The JSON body of every error response.
+ * @example
+ * ```ts
+ * const err = (await res.json()) as ErrorBody; console.log(err.code, err.hint);
+ * ```
+ */
 export interface ErrorBody {
   code: string;
   message: string;

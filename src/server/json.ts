@@ -1,6 +1,12 @@
 import type { RecordedEvent, SagaInstance } from '../index.js';
 
-/** An event as the HTTP API and the dashboard show it (bigints as decimal strings, dates as ISO text). */
+/**
+ * An event as the HTTP API and the dashboard show it (bigints as decimal strings, dates as ISO text).
+ * @example
+ * ```ts
+ * const { events } = (await (await fetch(`${url}/api/log`)).json()) as { events: EventView[] };
+ * ```
+ */
 export interface EventView {
   id: string;
   streamId: string;
@@ -33,7 +39,13 @@ export function eventView(e: RecordedEvent): EventView {
   };
 }
 
-/** A saga instance as JSON (dates as ISO text). */
+/**
+ * A saga instance as JSON (dates as ISO text).
+ * @example
+ * ```ts
+ * const saga = (await (await fetch(`${url}/api/sagas/o-1`)).json()) as SagaView;
+ * ```
+ */
 export type SagaView = Omit<SagaInstance, 'createdAt' | 'updatedAt' | 'error'> & { error: string | null; createdAt: string; updatedAt: string };
 
 /**

@@ -1,13 +1,26 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ProjectionStatus, SagaStatus } from '../index.js';
 
-/** Where the gauges read their values when Prometheus scrapes (polled, so they work for any process's work). */
+/**
+ * Where the gauges read their values when Prometheus scrapes (polled, so they work for any process's work).
+ * @example
+ * ```ts
+ * metrics.bind({ projections: () => projectionStatus(db, store), sagaCounts: () => sagaCounts(db) });
+ * ```
+ */
 export interface MetricSources {
   projections?(): Promise<ProjectionStatus[]>;
   sagaCounts?(): Promise<Partial<Record<SagaStatus, number>>>;
 }
 
-/** The service's prom-client metrics, in their own registry. */
+/**
+ * The service's prom-client metrics, in their own registry.
+ * @example
+ * ```ts
+ * metrics.conflicts.inc();
+ * const text = await metrics.registry.metrics();
+ * ```
+ */
 export interface TesseraMetrics {
   readonly registry: Registry;
   readonly eventsAppended: Counter<'type'>;

@@ -42,7 +42,13 @@ export const sagaOverview = projection({
   },
 });
 
-/** One row of the saga overview. */
+/**
+ * One row of the saga overview.
+ * @example
+ * ```ts
+ * const [newest]: SagaSummary[] = await recentSagas(db, { limit: 1 });
+ * ```
+ */
 export interface SagaSummary {
   id: string;
   name: string;

@@ -1,7 +1,13 @@
 import { runMigrations } from '../storage/migrations.js';
 import type { SqlDriver } from '../storage/port.js';
 
-/** One attempt of one saga step, as timed by {@link instrumentSaga}. */
+/**
+ * One attempt of one saga step, as timed by `instrumentSaga`.
+ * @example
+ * ```ts
+ * const slow = (await timeline.load('o-1')).filter((a: StepAttempt) => (a.durationMs ?? 0) > 1_000);
+ * ```
+ */
 export interface StepAttempt {
   step: string;
   phase: 'do' | 'undo';

@@ -5,7 +5,13 @@ import { z } from 'zod';
 import { InvalidArgumentError } from '../../errors.js';
 import type { TesseraApp } from '../context.js';
 
-/** A dashboard panel an application adds: an ES module whose default export mounts it (see `panels/README.md`). */
+/**
+ * A dashboard panel an application adds: an ES module whose default export mounts it (see `panels/README.md`).
+ * @example
+ * ```ts
+ * createServer({ store, panels: [{ name: 'orders', file: new URL('./orders.js', import.meta.url).pathname }] });
+ * ```
+ */
 export interface DashboardPanel {
   /** Letters, digits and `-`: the panel is served at `/dashboard/panels/<name>.js`. */
   name: string;
