@@ -16,7 +16,8 @@ function runExample(file: string, bus?: string): Promise<{ code: number | null; 
   // The examples that take a bus URL from the environment run on the in-process bus unless one is given.
   if (bus === undefined) delete env.TESSERA_BUS;
   else env.TESSERA_BUS = bus;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(DOCS_DIR, file)], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A hung example is killed before the test's own timeout, so no child outlives the run.
+  const child = spawn(process.execPath, ['--import', 'tsx', join(DOCS_DIR, file)], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 50_000, killSignal: 'SIGKILL' });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
