@@ -8,7 +8,7 @@
  * Prints a table and writes bench/results/sharding.md. Nothing here is asserted.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildStrategy, DEFAULT_SLOTS, evenOwners, type EventStore, type HashSpec, type ShardConnection, openShardedEventStore, openSqliteEventStore, planAddShard, type ShardMap } from '../src/index.js';
 import { bucketOf } from '../src/support/hash.js';
@@ -27,7 +27,7 @@ const map = (ids: string[]): ShardMap => ({
   strategy: { kind: 'hash', owners: evenOwners(ids) },
 });
 
-function routing(): Array<[string, number]> {
+function routing(): Array<[string, number, number]> {
   const keys = Array.from({ length: KEYS }, (_, i) => `order-${i}-${(i * 2654435761) % 1_000_003}`);
   const hot = keys.slice(0, 10_000);
   const ranges = Array.from({ length: 64 }, (_, i) => ({ from: i === 0 ? null : `order-${String(i * 15_000)}`, to: i === 63 ? null : `order-${String((i + 1) * 15_000)}`, shard: shardIds[i % 3]! }));
@@ -43,17 +43,21 @@ function routing(): Array<[string, number]> {
     ['directory (1,000 pins, cached)', (k) => buildStrategyOnce('dir', () => buildStrategy({ kind: 'directory', defaultShard: 's0' }, pins)).place(k), keys],
     ['composite (pins over hash)', (k) => buildStrategyOnce('comp', () => buildStrategy({ kind: 'composite', fallback: hash }, pins)).place(k), keys],
   ];
-  const out: Array<[string, number]> = [];
+  const out: Array<[string, number, number]> = [];
   for (const [name, fn, ks] of cases) {
-    const rounds: number[] = [];
+    const wall: number[] = [];
+    const cpu: number[] = [];
     for (let r = 0; r < 5; r++) {
       let sink = 0;
       const n = Math.max(ks.length, KEYS);
+      const c = process.cpuUsage();
       const t = process.hrtime.bigint();
       for (let i = 0; i < n; i++) sink += fn(ks[i % ks.length]!) === undefined ? 1 : 0;
-      rounds.push(Number(process.hrtime.bigint() - t) / n + sink * 0);
+      wall.push(Number(process.hrtime.bigint() - t) / n + sink * 0);
+      const used = process.cpuUsage(c);
+      cpu.push(((used.user + used.system) * 1000) / n);
     }
-    out.push([name, median(rounds)]);
+    out.push([name, median(wall), median(cpu)]);
   }
   return out;
 }
@@ -178,11 +182,11 @@ const lines = [
   '',
   `Machine: ${machineLine()}`,
   '',
-  `## Routing (ns per route, median of 5 rounds, ${fmt(KEYS)} keys; target for hash slots: < 200 ns)`,
+  `## Routing (ns per route, median of 5 rounds, ${fmt(KEYS)} keys; target for hash slots: < 200 ns; machine load average (1, 5, 15 min) ${loadavg().map((l) => l.toFixed(1)).join(' / ')})`,
   '',
-  '| strategy | ns/op |',
-  '|---|---:|',
-  ...route.map(([name, ns]) => `| ${name} | ${fmt(ns, 1)} |`),
+  '| strategy | ns/op (wall) | ns/op (CPU time) |',
+  '|---|---:|---:|',
+  ...route.map(([name, ns, cpu]) => `| ${name} | ${fmt(ns, 1)} | ${fmt(cpu, 1)} |`),
   '',
   `## Hash balance over ${fmt(KEYS)} keys, 3 shards, ${DEFAULT_SLOTS} slots`,
   '',
