@@ -73,8 +73,23 @@ describe('dashboard in headless Chromium', () => {
     await page.locator('#panel-projections').getByText('ADMIN_TOKEN_REQUIRED').waitFor({ timeout: 10_000 });
     await page.locator('#admin-token').fill(ADMIN_TOKEN);
     await page.locator('#admin-token').dispatchEvent('change');
+    // Enough log for the rebuild to take a few progress reports (it replays the whole log, not only order events).
+    const { store } = await service();
+    for (let i = 0; i < 10; i++) await store.appendToStream(`filler-${i}`, Array.from({ length: 1000 }, (_, n) => ({ type: 'Filler', data: { n } })));
+    // Every percentage the page shows, in order, recorded in the page itself.
+    await page.getByTestId('rebuild-progress-order_list').evaluate((el) => {
+      const seen: string[] = [];
+      (globalThis as unknown as { seenProgress: string[] }).seenProgress = seen;
+      type Observer = new (cb: () => void) => { observe(target: unknown, o: object): void };
+      const Mo = (globalThis as unknown as { MutationObserver: Observer }).MutationObserver;
+      new Mo(() => seen.push(el.textContent ?? '')).observe(el, { childList: true, characterData: true, subtree: true });
+    });
     await page.getByTestId('rebuild-order_list').click();
     await page.getByTestId('rebuild-progress-order_list').filter({ hasText: '100%' }).waitFor({ timeout: 30_000 });
+    const seen = await page.evaluate(() => (globalThis as unknown as { seenProgress: string[] }).seenProgress);
+    const percents = seen.map((t) => Number(/^(\d+(?:\.\d+)?)%/.exec(t)?.[1])).filter((n) => !Number.isNaN(n));
+    expect(percents.at(-1)).toBe(100);
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
     expect(await page.getByTestId('rebuild-progress-order_list').textContent()).toContain('swapped in');
     expect(await page.getByTestId('rebuild-bar-order_list').evaluate((el) => (el as { style: { width: string } }).style.width)).toBe('100%');
     await page.screenshot({ path: join(SHOTS, 'dashboard-rebuild-done.png'), fullPage: true });
