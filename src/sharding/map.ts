@@ -7,11 +7,21 @@ import { InvalidShardMapError } from '../errors.js';
  * @module
  */
 
-/** Number of logical hash slots: fixed for the life of a map, so adding a shard moves whole slots. */
+/**
+ * Number of logical hash slots: fixed for the life of a map, so adding a shard moves whole slots.
+ * @example
+ * ```ts
+ * evenOwners(['a', 'b']).length === DEFAULT_SLOTS; // true
+ * ```
+ */
 export const DEFAULT_SLOTS = 4_096;
 /**
  * Shard indexes are tags in merged global positions (`lamport * POSITION_STRIDE + index`), so a sharded
  * store has at most this many shards over its lifetime (indexes are never reused).
+ * @example
+ * ```ts
+ * const shardIndex = Number(event.globalPosition % BigInt(POSITION_STRIDE));
+ * ```
  */
 export const POSITION_STRIDE = 1_024;
 
@@ -170,7 +180,13 @@ export function validateShardMap(map: ShardMap, directory: ReadonlyMap<string, s
   for (const [key, shard] of directory) requireKnown(shard, known, `directory entry "${key}"`);
 }
 
-/** The shard ids of a map, in index order. */
+/**
+ * The shard ids of a map, in index order.
+ * @example
+ * ```ts
+ * shardIds(map); // ['a', 'b', 'c']
+ * ```
+ */
 export function shardIds(map: ShardMap): string[] {
   return [...map.shards].sort((a, b) => a.index - b.index).map((s) => s.id);
 }

@@ -98,7 +98,13 @@ export function planMoveSlots(map: ShardMap, slots: readonly number[], shard: st
   return next;
 }
 
-/** Slots owned by each shard (hash and composite-over-hash maps; empty otherwise). */
+/**
+ * Slots owned by each shard (hash and composite-over-hash maps; empty otherwise).
+ * @example
+ * ```ts
+ * slotsByShard(map).get('a')?.length; // 1366 of 4096 with three shards
+ * ```
+ */
 export function slotsByShard(map: ShardMap): Map<string, number[]> {
   const spec = map.strategy.kind === 'composite' ? map.strategy.fallback : map.strategy;
   const out = new Map<string, number[]>(map.shards.map((s) => [s.id, []]));

@@ -74,7 +74,13 @@ function count(value: unknown, argument: string): number | undefined {
   return value as number;
 }
 
-/** Validates a query; refuses what cannot be merged correctly. */
+/**
+ * Validates a query; refuses what cannot be merged correctly.
+ * @example
+ * ```ts
+ * validateQuery({ table: 't', distinct: true }); // throws UnsupportedQueryError
+ * ```
+ */
 export function validateQuery(q: ShardQuery): ShardQuery {
   if (typeof q !== 'object' || q === null) throw new InvalidArgumentError('query', 'is not an object', "Pass { table: 'orders', … }.");
   if (q.having !== undefined) throw new UnsupportedQueryError('HAVING filters merged groups, and a shard only sees its part of each group', 'Filter the merged groups in your code, or aggregate into one read model.');

@@ -182,11 +182,6 @@ export async function readLogPage(db: SqlExecutor, after: bigint, limit: number,
   return rows.map((r) => ({ position: BigInt(r.position), eventId: r.event_id }));
 }
 
-/** The shard index a merged position was assigned by. */
-export function shardIndexOf(position: bigint): number {
-  return Number(position % BigInt(POSITION_STRIDE));
-}
-
 /** The Lamport part of a merged position. */
 export function lamportOf(position: bigint): bigint {
   return position / BigInt(POSITION_STRIDE);

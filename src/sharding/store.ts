@@ -38,6 +38,12 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * The {@link EventStore} over N shard stores, routed by stream id (or a shard key taken from it). Appends
  * go to one shard, fenced by the map epoch; stream reads go to one shard; global reads merge all shards by
  * merged position (see docs/sharding.md for the exact semantics).
+ * @example
+ * ```ts
+ * const store = await openShardedEventStore({ catalog: { kind: 'sqlite', path: 'catalog.db' }, shards });
+ * await store.appendToStream('order-1', [{ type: 'OrderPlaced', data: {} }]);
+ * store.router.route('order-1'); // { shard: 'b', slot: 1234, epoch: 1 }
+ * ```
  */
 export class ShardedEventStore implements EventStore {
   #closed = false;
