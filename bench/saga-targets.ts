@@ -1,45 +1,54 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
-import {
-  defineSaga,
-  type EventStore,
-  openPostgresEventStore,
-  openSagaEngine,
-  openSqlite,
-  openSqliteEventStore,
-  type SqlDriver,
-} from '../src/index.js';
+import { defineSaga, type EventStore, openPostgresEventStore, openSagaEngine, openSqliteEventStore } from '../src/index.js';
 
 /** The shared server by default; TESSERA_BENCH_PG overrides (an admin connection string). */
 export const SAGA_BENCH_PG = process.env.TESSERA_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-/** One way of running N sagas of K no-op steps durably; resolves when all have finished. */
+/** One way of running sagas of K no-op steps durably; `run` resolves when all of `ids` have finished. */
 export interface SagaTarget {
   name: string;
-  run(sagas: number, steps: number, concurrency: number): Promise<{ note?: string }>;
+  /** The PostgreSQL database it commits to (for counting commits), or null for SQLite. */
+  database: string | null;
+  run(ids: string[], steps: number, concurrency: number): Promise<void>;
   close(): Promise<void>;
 }
 
-async function adminQuery(url: string, sql: string): Promise<void> {
+/** Runs `one` over `ids` with `concurrency` workers (each starts a saga and waits for its end, then the next). */
+export async function drive(ids: string[], concurrency: number, one: (id: string) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < ids.length) await one(ids[next++]!);
+  }));
+}
+
+export async function adminQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<R[]> {
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
   await c.connect();
   try {
-    await c.query(sql);
+    return (await c.query<R>(sql, params)).rows;
   } finally {
     await c.end();
   }
 }
 
-function withDatabase(url: string, database: string): string {
+export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();
 }
 
-/** Tessera's saga engine on a store (SQLite file or a fresh PostgreSQL schema). */
-export async function tesseraTarget(engine: 'sqlite' | 'postgres', lifecycleEvents = true): Promise<SagaTarget> {
+/** Committed transactions of a database so far (`pg_stat_database.xact_commit`; every autocommit read counts too). */
+export async function committedTransactions(database: string): Promise<number> {
+  const rows = await adminQuery<{ n: string }>(SAGA_BENCH_PG, 'SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = $1', [database]);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Tessera's saga engine on a store (a SQLite file, or a fresh schema of the bench database). */
+export async function tesseraTarget(engine: 'sqlite' | 'postgres', lifecycleEvents: boolean, database: string, steps: number): Promise<SagaTarget> {
   let store: EventStore;
   let cleanup: () => Promise<void>;
   if (engine === 'sqlite') {
@@ -47,29 +56,26 @@ export async function tesseraTarget(engine: 'sqlite' | 'postgres', lifecycleEven
     store = await openSqliteEventStore({ path: join(dir, 'bench.db') });
     cleanup = async () => rmSync(dir, { recursive: true, force: true });
   } else {
-    const schema = `saga_bench_${process.pid}_${Date.now().toString(36)}`;
-    store = await openPostgresEventStore({ connectionString: SAGA_BENCH_PG, schema, maxConnections: 16 });
-    cleanup = () => adminQuery(SAGA_BENCH_PG, `DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    const schema = `saga_bench_${Date.now().toString(36)}`;
+    const url = withDatabase(SAGA_BENCH_PG, database);
+    store = await openPostgresEventStore({ connectionString: url, schema, maxConnections: 16 });
+    cleanup = async () => void (await adminQuery(url, `DROP SCHEMA IF EXISTS ${schema} CASCADE`));
   }
-  let round = 0;
+  const def = defineSaga({ name: 'bench', version: 1, steps: Array.from({ length: steps }, (_, k) => ({ name: `s${k}`, action: async () => k })) });
+  // One engine for every run (as a service keeps one): its start-up is not part of any timed run.
+  const e = await openSagaEngine({ store, sagas: [def], maxConcurrent: 16, lifecycleEvents });
   return {
-    name: `tessera saga engine (${engine}${lifecycleEvents ? '' : ', no events'})`,
-    async run(sagas, steps, concurrency) {
-      const def = defineSaga({ name: 'bench', version: 1, steps: Array.from({ length: steps }, (_, k) => ({ name: `s${k}`, action: async () => k })) });
-      const e = await openSagaEngine({ store, sagas: [def], maxConcurrent: concurrency, pollIntervalMs: 5, lifecycleEvents });
-      const prefix = `r${round++}-`;
-      try {
-        await Promise.all(Array.from({ length: sagas }, (_, i) => e.start('bench', `${prefix}${i}`, { i })));
-        for (let i = 0; i < sagas; i++) {
-          const s = await e.waitForTerminal(`${prefix}${i}`, { timeoutMs: 600_000 });
-          if (s.status !== 'completed') throw new Error(`saga ${s.id} ended ${s.status}`);
-        }
-        return { note: `claims ${e.stats().claimed}` };
-      } finally {
-        await e.stop();
-      }
+    name: `tessera ${engine}${lifecycleEvents ? '' : ' (no lifecycle events)'}`,
+    database: engine === 'postgres' ? database : null,
+    async run(ids, _steps, concurrency) {
+      await drive(ids, concurrency, async (id) => {
+        await e.start('bench', id, { id });
+        const s = await e.waitForTerminal(id, { timeoutMs: 600_000 });
+        if (s.status !== 'completed') throw new Error(`saga ${id} ended ${s.status}`);
+      });
     },
     async close() {
+      await e.stop();
       await store.close();
       await cleanup();
     },
@@ -77,105 +83,99 @@ export async function tesseraTarget(engine: 'sqlite' | 'postgres', lifecycleEven
 }
 
 /**
- * The raw-driver floor: what any durable orchestrator must at least do — one committed transaction per step
- * (record the result and advance the cursor) plus one to create the instance — with no claims, leases or log.
+ * The raw-driver floor: the commits a durable orchestrator needs at least — one to create the instance, one
+ * per step recording its result and advancing the cursor — with no claims, leases, fences or events.
  */
-export async function rawTarget(engine: 'sqlite' | 'postgres'): Promise<SagaTarget> {
-  let db: SqlDriver | pg.Pool;
-  let cleanup: () => Promise<void>;
-  const ddl = 'CREATE TABLE IF NOT EXISTS raw_saga (id TEXT PRIMARY KEY, next_step INTEGER NOT NULL); CREATE TABLE IF NOT EXISTS raw_step (id TEXT NOT NULL, step INTEGER NOT NULL, output TEXT, PRIMARY KEY (id, step));';
-  if (engine === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'tessera-saga-bench-raw-'));
-    const sqlite = openSqlite({ path: join(dir, 'raw.db') });
-    await sqlite.exec(ddl);
-    db = sqlite;
-    cleanup = async () => {
-      await sqlite.close();
-      rmSync(dir, { recursive: true, force: true });
-    };
-  } else {
-    const schema = `saga_raw_${process.pid}_${Date.now().toString(36)}`;
-    await adminQuery(SAGA_BENCH_PG, `CREATE SCHEMA ${schema}`);
-    const url = new URL(SAGA_BENCH_PG);
-    url.searchParams.set('options', `-c search_path=${schema}`);
-    const pool = new pg.Pool({ connectionString: url.toString(), max: 16 });
-    await pool.query(ddl);
-    db = pool;
-    cleanup = async () => {
-      await pool.end();
-      await adminQuery(SAGA_BENCH_PG, `DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    };
-  }
-  let round = 0;
-  const sagaRun = async (id: string, steps: number): Promise<void> => {
-    if (db instanceof pg.Pool) {
-      await db.query('INSERT INTO raw_saga (id, next_step) VALUES ($1, 0)', [id]);
-      for (let k = 0; k < steps; k++) {
-        const c = await db.connect();
-        try {
-          await c.query('BEGIN');
-          await c.query('INSERT INTO raw_step (id, step, output) VALUES ($1, $2, $3)', [id, k, String(k)]);
-          await c.query('UPDATE raw_saga SET next_step = $1 WHERE id = $2', [k + 1, id]);
-          await c.query('COMMIT');
-        } finally {
-          c.release();
-        }
-      }
-    } else {
-      const d = db;
-      await d.run('INSERT INTO raw_saga (id, next_step) VALUES (?, 0)', [id]);
-      for (let k = 0; k < steps; k++) {
-        await d.transaction(async (tx) => {
-          await tx.run('INSERT INTO raw_step (id, step, output) VALUES (?, ?, ?)', [id, k, String(k)]);
-          await tx.run('UPDATE raw_saga SET next_step = ? WHERE id = ?', [k + 1, id]);
-        });
-      }
-    }
-  };
+export async function rawPgTarget(database: string): Promise<SagaTarget> {
+  const schema = `saga_raw_${Date.now().toString(36)}`;
+  const url = new URL(withDatabase(SAGA_BENCH_PG, database));
+  await adminQuery(url.toString(), `CREATE SCHEMA ${schema}`);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 16 });
+  await pool.query('CREATE TABLE raw_saga (id TEXT PRIMARY KEY, next_step INTEGER NOT NULL); CREATE TABLE raw_step (id TEXT NOT NULL, step INTEGER NOT NULL, output TEXT, PRIMARY KEY (id, step))');
   return {
-    name: `raw driver floor (${engine})`,
-    async run(sagas, steps, concurrency) {
-      const prefix = `r${round++}-`;
-      let next = 0;
-      await Promise.all(Array.from({ length: concurrency }, async () => {
-        while (next < sagas) await sagaRun(`${prefix}${next++}`, steps);
-      }));
-      return {};
+    name: 'raw pg (1 + steps commits per saga)',
+    database,
+    async run(ids, steps, concurrency) {
+      await drive(ids, concurrency, async (id) => {
+        await pool.query('INSERT INTO raw_saga (id, next_step) VALUES ($1, 0)', [id]);
+        for (let k = 0; k < steps; k++) {
+          const c = await pool.connect();
+          try {
+            await c.query('BEGIN');
+            await c.query('INSERT INTO raw_step (id, step, output) VALUES ($1, $2, $3)', [id, k, String(k)]);
+            await c.query('UPDATE raw_saga SET next_step = $1 WHERE id = $2', [k + 1, id]);
+            await c.query('COMMIT');
+          } finally {
+            c.release();
+          }
+        }
+      });
     },
-    close: cleanup,
+    async close() {
+      await pool.end();
+      await adminQuery(withDatabase(SAGA_BENCH_PG, database), `DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    },
   };
 }
 
-/** DBOS Transact (durable workflows on PostgreSQL): one workflow of K `runStep` calls per saga. */
+/** The same commits straight on better-sqlite3 (WAL, synchronous FULL like Tessera's default, prepared statements). */
+export async function rawSqliteTarget(): Promise<SagaTarget> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-saga-bench-raw-'));
+  const db = new Database(join(dir, 'raw.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE raw_saga (id TEXT PRIMARY KEY, next_step INTEGER NOT NULL); CREATE TABLE raw_step (id TEXT NOT NULL, step INTEGER NOT NULL, output TEXT, PRIMARY KEY (id, step))');
+  const insert = db.prepare('INSERT INTO raw_saga (id, next_step) VALUES (?, 0)');
+  const stepRow = db.prepare('INSERT INTO raw_step (id, step, output) VALUES (?, ?, ?)');
+  const advance = db.prepare('UPDATE raw_saga SET next_step = ? WHERE id = ?');
+  const step = db.transaction((id: string, k: number) => {
+    stepRow.run(id, k, String(k));
+    advance.run(k + 1, id);
+  });
+  return {
+    name: 'raw better-sqlite3 (1 + steps commits per saga)',
+    database: null,
+    async run(ids, steps, concurrency) {
+      // Each await lets the other workers interleave, as the engine's sagas do; the commits stay one by one.
+      await drive(ids, concurrency, async (id) => {
+        insert.run(id);
+        for (let k = 0; k < steps; k++) {
+          await Promise.resolve();
+          step(id, k);
+        }
+      });
+    },
+    async close() {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** DBOS Transact (durable workflows on PostgreSQL, its own system database): one workflow of K `runStep` calls per saga. */
 export async function dbosTarget(): Promise<SagaTarget> {
   const { DBOS } = await import('@dbos-inc/dbos-sdk');
   const database = `saga_bench_dbos_${process.pid}`;
-  const url = withDatabase(SAGA_BENCH_PG, database);
   let steps = 0;
   const workflow = DBOS.registerWorkflow(
-    async (_i: number) => {
+    async (_id: string) => {
       for (let k = 0; k < steps; k++) await DBOS.runStep(async () => k, { name: `s${k}` });
       return 'done';
     },
     { name: 'benchSaga' },
   );
-  DBOS.setConfig({ name: 'tessera-saga-bench', systemDatabaseUrl: url, systemDatabasePoolSize: 16 });
+  DBOS.setConfig({ name: 'tessera-saga-bench', systemDatabaseUrl: withDatabase(SAGA_BENCH_PG, database), systemDatabasePoolSize: 16 });
   await DBOS.launch();
-  let round = 0;
   return {
-    name: 'DBOS Transact 5 (postgres)',
-    async run(sagas, k, concurrency) {
+    name: 'DBOS Transact 5',
+    database,
+    async run(ids, k, concurrency) {
       steps = k;
-      const prefix = `r${round++}-`;
-      let next = 0;
-      await Promise.all(Array.from({ length: concurrency }, async () => {
-        while (next < sagas) {
-          const i = next++;
-          const handle = await DBOS.startWorkflow(workflow, { workflowID: `${prefix}${i}` })(i);
-          await handle.getResult();
-        }
-      }));
-      return {};
+      await drive(ids, concurrency, async (id) => {
+        const handle = await DBOS.startWorkflow(workflow, { workflowID: id })(id);
+        await handle.getResult();
+      });
     },
     async close() {
       await DBOS.shutdown();

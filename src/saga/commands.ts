@@ -1,9 +1,8 @@
 import { SagaNotFoundError, SagaStateError } from '../errors.js';
-import { storeTransaction } from '../eventstore/store.js';
+import { storeDatabase, storeTransaction, type StoreTransaction } from '../eventstore/store.js';
 import type { EventStore } from '../eventstore/types.js';
 import { lifecycleEvent, sagaStreamId } from './events.js';
-import { loadInstance, startStep } from './repo.js';
-import { decodeInstance, type InstanceRow, type StepRow } from './rows.js';
+import { loadInstance } from './repo.js';
 import { T_INSTANCES, T_SIGNALS, T_STEPS } from './schema.js';
 import { isTerminalStatus } from './types.js';
 
@@ -12,37 +11,14 @@ import { isTerminalStatus } from './types.js';
  * transaction on the store's database, with its lifecycle event appended in it.
  */
 
-/** What {@link insertSaga} did: whether it created the saga, and the claimed row when it claimed it at once. */
-export interface Inserted {
-  created: boolean;
-  claimed?: { row: InstanceRow; first: StepRow | null };
-}
-
 /**
- * Inserts a new saga (idempotent per id). With `claim`, the new row is leased to this runner right away and,
- * when the first step is a plain one, that step is recorded as started in the same commit: a saga started on a
- * runner with room goes from start to its first action without a claim round trip.
+ * On PostgreSQL, takes the saga stream's append lock (the event store's key) before touching the instance row:
+ * the one-statement transitions (`pg-apply.ts`) take it before the row too, so the two never wait on each other
+ * in a cycle.
  */
-export async function insertSaga(
-  store: EventStore,
-  o: {
-    sagaId: string; name: string; version: number; input: string; deadlineAt: number | null; now: number; events: boolean;
-    claim?: { runnerId: string; leaseUntil: number; firstStep: string | null };
-  },
-): Promise<Inserted> {
-  return storeTransaction(store, async (tx) => {
-    const c = o.claim;
-    const rows = await tx.sql.query(
-      `INSERT INTO ${T_INSTANCES} (saga_id, saga_type, def_version, status, input, deadline_at, lease_owner, lease_until, fence, created_at, updated_at)
-       VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (saga_id) DO NOTHING RETURNING *`,
-      [o.sagaId, o.name, o.version, o.input, o.deadlineAt, c?.runnerId ?? null, c?.leaseUntil ?? null, c ? 1 : 0, o.now, o.now],
-    );
-    if (rows.length === 0) return { created: false };
-    if (o.events) await tx.appendToStream(sagaStreamId(o.sagaId), lifecycleEvent({ sagaId: o.sagaId, sagaName: o.name, version: o.version, status: 'running' }));
-    if (c === undefined) return { created: true };
-    const first = c.firstStep === null ? null : await startStep(tx.sql, { sagaId: o.sagaId, stepNo: 0, phase: 'do', name: c.firstStep, fence: 1, now: o.now });
-    return { created: true, claimed: { row: decodeInstance(rows[0]!), first } };
-  });
+async function lockSagaStream(store: EventStore, tx: StoreTransaction, sagaId: string): Promise<void> {
+  if (storeDatabase(store).dialect !== 'postgres') return;
+  await tx.sql.query("SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || ?, 0))", [sagaStreamId(sagaId)]);
 }
 
 /** Stores a signal once per signal id and wakes the saga if it waits. */
@@ -71,6 +47,7 @@ export async function deliverSignal(
  */
 export async function requestCancel(store: EventStore, sagaId: string, now: number, events: boolean): Promise<boolean> {
   return storeTransaction(store, async (tx) => {
+    if (events) await lockSagaStream(store, tx, sagaId);
     const row = await loadInstance(tx.sql, sagaId);
     if (row === null) throw new SagaNotFoundError(sagaId);
     if (row.status === 'cancelling' || row.status === 'cancelled' || row.status === 'compensating') return false;
@@ -78,8 +55,8 @@ export async function requestCancel(store: EventStore, sagaId: string, now: numb
     if (row.leaseUntil === null || row.leaseUntil <= now) {
       const r = await tx.sql.run(
         `UPDATE ${T_INSTANCES} SET status = 'cancelling', undo_outcome = 'cancelled', cancel_requested = 1, error = ?, wake_at = NULL,
-           timer_at = NULL, lease_owner = NULL, lease_until = NULL, fence = fence + 1, updated_at = ? WHERE saga_id = ? AND fence = ?`,
-        ['cancelled on request', now, sagaId, row.fence],
+           timer_at = NULL, lease_owner = NULL, lease_until = NULL, fence = fence + 1, updated_at = ? WHERE saga_id = ? AND fence = ? AND status = ?`,
+        ['cancelled on request', now, sagaId, row.fence, row.status],
       );
       if (r.changes === 1) {
         if (events) await tx.appendToStream(sagaStreamId(sagaId), lifecycleEvent({ sagaId, sagaName: row.sagaType, version: row.version, status: 'cancelling', error: 'cancelled on request' }));
@@ -99,6 +76,7 @@ export async function requestCancel(store: EventStore, sagaId: string, now: numb
 /** Re-drives a `compensation_failed` saga: a fresh retry budget for its failed compensations. */
 export async function redriveCompensation(store: EventStore, sagaId: string, now: number, events: boolean): Promise<void> {
   await storeTransaction(store, async (tx) => {
+    if (events) await lockSagaStream(store, tx, sagaId);
     const row = await loadInstance(tx.sql, sagaId);
     if (row === null) throw new SagaNotFoundError(sagaId);
     if (row.status !== 'compensation_failed') throw new SagaStateError(sagaId, row.status, 'retry its compensation (it is not compensation_failed)');

@@ -1,19 +1,20 @@
 import { InvalidArgumentError, isTesseraError, SagaNotFoundError, SagaTimeoutError, SagaVersionMissingError, StoreClosedError, UnknownSagaError } from '../errors.js';
-import { storeDatabase } from '../eventstore/store.js';
-import type { EventStore } from '../eventstore/types.js';
+import type { StoreTransaction } from '../eventstore/store.js';
 import { runMigrations } from '../storage/migrations.js';
-import type { SqlDriver } from '../storage/port.js';
-import { type Clock, sleep, systemClock } from '../support/clock.js';
-import { type IdGenerator, uuidV7 } from '../support/ids.js';
+import { sleep } from '../support/clock.js';
 import { encodeJson } from '../support/json.js';
 import { describe, requireBoundedString, requireOptionsObject, requirePositiveInt } from '../support/validate.js';
-import { deliverSignal, insertSaga, redriveCompensation, requestCancel } from './commands.js';
-import { isSagaDefinition } from './define.js';
-import { anyRunnable, claimRunnable, loadInstance, loadSteps, type RunnableFilter } from './repo.js';
+import { deliverSignal, redriveCompensation, requestCancel } from './commands.js';
+import { lifecycleEvent } from './events.js';
+import type { TransitionResult } from './transition.js';
+import { CommitBatcher } from './batch.js';
+import { PgTransitionBatch, SAGA_PG_MIGRATIONS, SAGA_PG_MIGRATIONS_TABLE } from './pg-apply.js';
+import { type Resolved, resolveEngineOptions } from './options.js';
+import { anyRunnable, claimRunnable, loadInstanceWithSteps, type RunnableFilter } from './repo.js';
 import { decodeInstance, decodeStep, type InstanceRow, toSagaInstance, type StepRow } from './rows.js';
 import { SagaRun } from './runner.js';
 import { SAGA_MIGRATIONS, SAGA_MIGRATIONS_TABLE, T_INSTANCES, T_STEPS } from './schema.js';
-import { isTerminalStatus, type SagaDefinition, type SagaEngine, type SagaEngineOptions, type SagaInstance, type SagaListOptions, type SagaStatus, TERMINAL_STATUSES } from './types.js';
+import { isTerminalStatus, type SagaEngine, type SagaEngineOptions, type SagaInstance, type SagaListOptions, type SagaStatus, TERMINAL_STATUSES } from './types.js';
 
 /** Saga ids appear in the stream id `saga-<id>`; keep them well under the stream id limit. */
 export const SAGA_ID_MAX_BYTES = 256;
@@ -27,20 +28,6 @@ export interface SagaEngineStats {
   errors: number;
 }
 
-interface Resolved {
-  store: EventStore;
-  db: SqlDriver;
-  defs: Map<string, Map<number, SagaDefinition>>;
-  latest: Map<string, SagaDefinition>;
-  runnerId: string;
-  leaseMs: number;
-  pollMs: number;
-  maxConcurrent: number;
-  clock: Clock;
-  random: () => number;
-  events: boolean;
-  onError(e: unknown): void;
-}
 
 /**
  * Opens the durable saga orchestrator on an event store's own database: creates the saga tables if needed,
@@ -59,8 +46,9 @@ interface Resolved {
  * ```
  */
 export async function openSagaEngine(opts: SagaEngineOptions): Promise<SagaEngine & { stats(): SagaEngineStats }> {
-  const o = resolve(opts);
+  const o = resolveEngineOptions(opts);
   await runMigrations(o.db, SAGA_MIGRATIONS_TABLE, SAGA_MIGRATIONS);
+  if (o.db.dialect === 'postgres') await runMigrations(o.db, SAGA_PG_MIGRATIONS_TABLE, SAGA_PG_MIGRATIONS);
   const inFlight = await o.db.query<{ saga_type: string; def_version: unknown }>(
     `SELECT saga_type, def_version FROM ${T_INSTANCES} WHERE status NOT IN (${TERMINAL_STATUSES.map(() => '?').join(', ')}) GROUP BY saga_type, def_version`,
     [...TERMINAL_STATUSES],
@@ -72,53 +60,9 @@ export async function openSagaEngine(opts: SagaEngineOptions): Promise<SagaEngin
     if (have !== undefined && !have.has(v)) missing.set(String(r.saga_type), [...(missing.get(String(r.saga_type)) ?? []), v]);
   }
   for (const [name, versions] of missing) throw new SagaVersionMissingError(name, versions.sort((a, b) => a - b));
-  return new TesseraSagaEngine(o);
+  return new TesseraSagaEngine(o, await PgTransitionBatch.open(o.store, o.db));
 }
 
-function resolve(opts: SagaEngineOptions): Resolved {
-  const o = requireOptionsObject(opts, 'options') as Partial<SagaEngineOptions>;
-  if (opts === undefined) throw new InvalidArgumentError('options', 'are missing', 'Pass openSagaEngine({ store, sagas: [...] }).');
-  const db = storeDatabase(o.store as EventStore);
-  if (!Array.isArray(o.sagas)) throw new InvalidArgumentError('sagas', `${describe(o.sagas)} is not an array`, 'Pass sagas: [defineSaga({ … })].');
-  const defs = new Map<string, Map<number, SagaDefinition>>();
-  const latest = new Map<string, SagaDefinition>();
-  o.sagas.forEach((d, i) => {
-    if (!isSagaDefinition(d)) throw new InvalidArgumentError(`sagas[${i}]`, 'was not made by defineSaga()', 'Wrap each definition in defineSaga({ … }).');
-    const versions = defs.get(d.name) ?? new Map<number, SagaDefinition>();
-    if (versions.has(d.version)) throw new InvalidArgumentError(`sagas[${i}]`, `"${d.name}" version ${d.version} is given twice`, 'Register each name and version once.');
-    versions.set(d.version, d);
-    defs.set(d.name, versions);
-    if ((latest.get(d.name)?.version ?? 0) < d.version) latest.set(d.name, d);
-  });
-  for (const key of ['clock', 'random', 'onError', 'ids'] as const) {
-    const v = key === 'clock' ? o.clock?.now : o[key];
-    if (v !== undefined && typeof v !== 'function') throw new InvalidArgumentError(key, 'is not a function', `Pass ${key} as a function (clock as { now() }).`);
-  }
-  const maxConcurrent = o.maxConcurrent ?? 16;
-  if (!Number.isSafeInteger(maxConcurrent) || maxConcurrent < 0) {
-    throw new InvalidArgumentError('maxConcurrent', `${describe(maxConcurrent)} is not a whole number ≥ 0`, 'Pass e.g. maxConcurrent: 16 (0 for a client that runs nothing).');
-  }
-  const leaseMs = o.leaseMs === undefined ? 15_000 : requirePositiveInt(o.leaseMs, 'leaseMs');
-  if (leaseMs < 30) throw new InvalidArgumentError('leaseMs', `${leaseMs} is below 30 ms`, 'Pass leaseMs of at least 30 (renewed every third of it).');
-  if (o.lifecycleEvents !== undefined && typeof o.lifecycleEvents !== 'boolean') {
-    throw new InvalidArgumentError('lifecycleEvents', `${describe(o.lifecycleEvents)} is not a boolean`, 'Pass lifecycleEvents: true or false.');
-  }
-  const ids: IdGenerator = o.ids ?? uuidV7;
-  return {
-    store: o.store as EventStore,
-    db,
-    defs,
-    latest,
-    runnerId: o.runnerId === undefined ? ids() : requireBoundedString(o.runnerId, 'runnerId', 200),
-    leaseMs,
-    pollMs: o.pollIntervalMs === undefined ? 25 : requirePositiveInt(o.pollIntervalMs, 'pollIntervalMs'),
-    maxConcurrent,
-    clock: o.clock ?? systemClock,
-    random: o.random ?? Math.random,
-    events: o.lifecycleEvents ?? true,
-    onError: o.onError ?? ((e: unknown) => console.error('[tessera saga engine]', e)),
-  };
-}
 
 class TesseraSagaEngine implements SagaEngine {
   readonly #o: Resolved;
@@ -131,10 +75,17 @@ class TesseraSagaEngine implements SagaEngine {
   #kicked = false;
   #wake: (() => void) | null = null;
   readonly #changed = new Set<() => void>();
+  /** waitForTerminal calls waiting on a saga this engine runs: handed its committed end state (no read needed). */
+  readonly #finals = new Map<string, Set<(final: SagaInstance | null) => void>>();
   readonly #loop: Promise<void>;
+  readonly #batcher: CommitBatcher;
+  readonly #transact: <T>(work: (tx: StoreTransaction) => Promise<T>) => Promise<T>;
 
-  constructor(o: Resolved) {
+  constructor(o: Resolved, pg: PgTransitionBatch | null) {
     this.#o = o;
+    // SQLite has one writer: one batch at a time gathers the most. PostgreSQL commits others meanwhile.
+    this.#batcher = new CommitBatcher(o.store, { pg, maxInFlight: o.db.dialect === 'sqlite' ? 1 : 3, maxBatch: 64 });
+    this.#transact = (work) => this.#batcher.submit(work);
     this.#filter = new Map([...o.defs].map(([name, versions]) => [name, [...versions.keys()]]));
     this.#loop = o.maxConcurrent > 0 ? this.#run() : Promise.resolve();
   }
@@ -200,7 +151,7 @@ class TesseraSagaEngine implements SagaEngine {
     if (rows.length === free) this.#kick();
   }
 
-  #launch(row: InstanceRow, first: StepRow | null): void {
+  #launch(row: InstanceRow, first: StepRow | null, fresh = false): void {
     const { clock, leaseMs } = this.#o;
     const def = this.#o.defs.get(row.sagaType)!.get(row.version)!;
     const run = new SagaRun(
@@ -212,6 +163,8 @@ class TesseraSagaEngine implements SagaEngine {
         clock,
         random: this.#o.random,
         events: this.#o.events,
+        transact: this.#transact,
+        apply: (t) => this.#batcher.apply(t),
         wakeAt: (at) => this.#wakeAt(at),
         onError: (e) => {
           this.#stats.errors++;
@@ -221,14 +174,23 @@ class TesseraSagaEngine implements SagaEngine {
       },
       row,
       first,
+      fresh,
     );
     this.#active.set(row.sagaId, run);
     // Claimed while stop() was under way: hand it straight back.
     if (this.#stopped) run.halt();
     void run.execute().finally(() => {
+      // A freed slot matters only to sagas left unclaimed for want of one; others come by start, signal or poll.
+      const wasFull = this.#active.size + this.#reserved >= this.#o.maxConcurrent;
       this.#active.delete(row.sagaId);
+      const waiters = this.#finals.get(row.sagaId);
+      this.#finals.delete(row.sagaId);
+      if (waiters !== undefined) {
+        const final = run.finalInstance();
+        for (const w of waiters) w(final);
+      }
       this.#notifyChanged();
-      this.#kick();
+      if (wasFull) this.#kick();
     });
   }
 
@@ -262,24 +224,31 @@ class TesseraSagaEngine implements SagaEngine {
     const reserve = !this.#stopped && this.#o.maxConcurrent > this.#active.size + this.#reserved;
     const claim = reserve ? { runnerId: this.#o.runnerId, leaseUntil: now + this.#o.leaseMs, firstStep: plain ? first.name : null } : undefined;
     if (reserve) this.#reserved++;
-    let r: Awaited<ReturnType<typeof insertSaga>>;
+    let r: TransitionResult;
     try {
-      r = await insertSaga(this.#o.store, { sagaId: id, name: def.name, version: def.version, input: json, deadlineAt, now, events: this.#o.events, ...(claim ? { claim } : {}) });
+      const events = this.#o.events ? lifecycleEvent({ sagaId: id, sagaName: def.name, version: def.version, status: 'running' }) : [];
+      const insert = { type: def.name, version: def.version, input: json, deadlineAt, leaseOwner: claim?.runnerId ?? null, leaseUntil: claim?.leaseUntil ?? null };
+      const start = claim?.firstStep ? { start: { stepNo: 0, phase: 'do' as const, name: claim.firstStep } } : {};
+      r = await this.#batcher.apply({ sagaId: id, fence: claim ? 1 : 0, now, insert, events, ...start });
     } finally {
       if (reserve) this.#reserved--;
     }
-    if (r.claimed) {
+    if (r.applied && claim) {
       this.#stats.claimed++;
-      this.#launch(r.claimed.row, r.claimed.first);
-    } else if (r.created) this.#kick();
-    return { created: r.created };
+      const row: InstanceRow = {
+        sagaId: id, sagaType: def.name, version: def.version, status: 'running', input: json, nextStep: 0, undoOutcome: null, cancelRequested: false,
+        wakeAt: null, timerAt: null, deadlineAt, leaseOwner: claim.runnerId, leaseUntil: claim.leaseUntil, fence: 1, error: null, createdAt: now, updatedAt: now,
+      };
+      this.#launch(row, r.started, true);
+    } else if (r.applied) this.#kick();
+    return { created: r.applied };
   }
 
   async get(sagaId: string): Promise<SagaInstance | null> {
     this.#assertOpen();
     const id = requireBoundedString(sagaId, 'sagaId', SAGA_ID_MAX_BYTES);
-    const row = await loadInstance(this.#o.db, id);
-    return row === null ? null : toSagaInstance(row, await loadSteps(this.#o.db, id));
+    const found = await loadInstanceWithSteps(this.#o.db, id);
+    return found === null ? null : toSagaInstance(found.row, found.steps);
   }
 
   async list(opts?: SagaListOptions): Promise<SagaInstance[]> {
@@ -303,18 +272,42 @@ class TesseraSagaEngine implements SagaEngine {
     const o = requireOptionsObject(opts, 'options') as { timeoutMs?: number };
     const timeoutMs = o.timeoutMs === undefined ? undefined : requirePositiveInt(o.timeoutMs, 'timeoutMs');
     const started = Date.now();
+    let status: SagaStatus | 'running here' = 'running here';
     for (;;) {
-      const s = await this.get(sagaId);
-      if (s === null) throw new SagaNotFoundError(sagaId);
-      if (isTerminalStatus(s.status)) return s;
+      // While this engine runs the saga, its run hands over the state it committed last when it ends.
+      if (this.#active.has(sagaId)) {
+        const final = await this.#finalOf(sagaId, timeoutMs === undefined ? 1_000 : Math.max(0, timeoutMs - (Date.now() - started)));
+        if (final !== null) return final;
+      }
+      if (!this.#active.has(sagaId)) {
+        const s = await this.get(sagaId);
+        if (s === null) throw new SagaNotFoundError(sagaId);
+        if (isTerminalStatus(s.status)) return s;
+        status = s.status;
+      }
       const left = timeoutMs === undefined ? this.#o.pollMs : timeoutMs - (Date.now() - started);
-      if (left <= 0) throw new SagaTimeoutError(`Saga "${sagaId}" (status ${s.status})`, timeoutMs ?? 0, true);
+      if (left <= 0) throw new SagaTimeoutError(`Saga "${sagaId}" (status ${status})`, timeoutMs ?? 0, true);
       const ac = new AbortController();
       const done = (): void => ac.abort();
       this.#changed.add(done);
-      await sleep(Math.min(left, this.#o.pollMs), ac.signal);
+      await sleep(Math.min(left, this.#active.has(sagaId) ? 1_000 : this.#o.pollMs), ac.signal);
       this.#changed.delete(done);
     }
+  }
+
+  /** The terminal state the run of `sagaId` ends with; null when it ends otherwise (waiting, lost) or after `ms`. */
+  #finalOf(sagaId: string, ms: number): Promise<SagaInstance | null> {
+    return new Promise((resolve) => {
+      const waiters = this.#finals.get(sagaId) ?? new Set();
+      const done = (final: SagaInstance | null): void => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        resolve(final);
+      };
+      const timer = setTimeout(() => done(null), ms);
+      waiters.add(done);
+      this.#finals.set(sagaId, waiters);
+    });
   }
 
   async signal(sagaId: string, name: string, payload: unknown, opts: { signalId: string }): Promise<void> {

@@ -20,6 +20,18 @@ export interface InstanceChanges {
   lease_until?: number;
 }
 
+/** Brings an in-memory instance row up to date after a committed transition. */
+export function noteChanges(row: InstanceRow, changes: InstanceChanges, cancelRequested: boolean, now: number): void {
+  row.updatedAt = now;
+  if (changes.status !== undefined) row.status = changes.status as InstanceRow['status'];
+  if (changes.next_step !== undefined) row.nextStep = changes.next_step;
+  if (changes.undo_outcome !== undefined) row.undoOutcome = changes.undo_outcome as InstanceRow['undoOutcome'];
+  if (changes.wake_at !== undefined) row.wakeAt = changes.wake_at;
+  if (changes.timer_at !== undefined) row.timerAt = changes.timer_at;
+  if (changes.error !== undefined) row.error = changes.error;
+  if (cancelRequested) row.cancelRequested = true;
+}
+
 /** (saga type, versions) pairs an engine can run: claims only pick those. */
 export type RunnableFilter = ReadonlyMap<string, readonly number[]>;
 
@@ -157,6 +169,22 @@ export async function deleteStep(tx: SqlExecutor, sagaId: string, stepNo: number
 export async function loadInstance(db: SqlExecutor, sagaId: string): Promise<InstanceRow | null> {
   const rows = await db.query(`SELECT * FROM ${T_INSTANCES} WHERE saga_id = ?`, [sagaId]);
   return rows[0] === undefined ? null : decodeInstance(rows[0]);
+}
+
+const STEP_COLUMNS = ['step_no', 'phase', 'name', 'state', 'attempts', 'budget_from', 'uncertain', 'output', 'error', 'started_at', 'ended_at'];
+
+/** One saga's instance row and step rows, in one statement (one round trip, one snapshot). */
+export async function loadInstanceWithSteps(db: SqlExecutor, sagaId: string): Promise<{ row: InstanceRow; steps: StepRow[] } | null> {
+  const rows = await db.query(
+    `SELECT i.*, ${STEP_COLUMNS.map((c) => `s.${c} AS s_${c}`).join(', ')} FROM ${T_INSTANCES} i
+     LEFT JOIN ${T_STEPS} s ON s.saga_id = i.saga_id WHERE i.saga_id = ? ORDER BY s.step_no, s.phase`,
+    [sagaId],
+  );
+  if (rows[0] === undefined) return null;
+  const steps = rows
+    .filter((r) => r.s_step_no !== null && r.s_step_no !== undefined)
+    .map((r) => decodeStep(Object.fromEntries(STEP_COLUMNS.map((c) => [c, r[`s_${c}`]]))));
+  return { row: decodeInstance(rows[0]), steps };
 }
 
 /** One saga's step rows. */

@@ -1,4 +1,4 @@
-import type { SagaInstance, SagaStatus, SagaStepRecord } from './types.js';
+import type { SagaInstance, SagaStatus, SagaStepRecord, StepContext } from './types.js';
 
 /** A saga instance row, decoded (BIGINT columns arrive as bigint or string from PostgreSQL). */
 export interface InstanceRow {
@@ -126,4 +126,20 @@ export function toSagaInstance(row: InstanceRow, steps: StepRow[]): SagaInstance
   };
   if (row.error !== null) instance.error = row.error;
   return instance;
+}
+
+/** The context a step's action or compensation gets (earlier steps' outputs from `steps`). */
+export function stepContext(
+  row: InstanceRow, steps: Iterable<StepRow>, stepNo: number, phase: 'do' | 'undo', attempt: StepRow, signal: AbortSignal, signalPayload?: string | null,
+): StepContext<unknown> {
+  const ctx: { -readonly [K in keyof StepContext<unknown>]: StepContext<unknown>[K] } = {
+    sagaId: row.sagaId,
+    input: JSON.parse(row.input),
+    outputs: outputsOf(steps),
+    idempotencyKey: `${row.sagaId}:${stepNo}:${phase}`,
+    attempt: attempt.attempts - attempt.budgetFrom,
+    signal,
+  };
+  if (signalPayload !== undefined) ctx.signalPayload = signalPayload === null ? null : JSON.parse(signalPayload);
+  return ctx;
 }

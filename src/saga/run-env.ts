@@ -1,5 +1,7 @@
+import type { StoreTransaction } from '../eventstore/store.js';
 import type { EventStore } from '../eventstore/types.js';
 import type { Clock } from '../support/clock.js';
+import type { Transition, TransitionResult } from './transition.js';
 import type { SagaDefinition } from './types.js';
 
 /** Far future: a waiting saga with no timer is woken by a signal or a cancel, not by time. */
@@ -15,6 +17,10 @@ export interface RunEnv {
   random: () => number;
   /** Whether status changes append lifecycle events. */
   events: boolean;
+  /** Runs a transition's transaction, possibly together with other sagas' (group commit; see `batch.ts`). */
+  transact<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  /** Applies a transition given as data (one statement with others' on PostgreSQL); rejects with `FencingError` when fenced out. */
+  apply(t: Transition): Promise<TransitionResult>;
   /** Asks the engine to look for work at `at` (a retry's backoff ended). */
   wakeAt(at: number): void;
   onError(e: unknown): void;

@@ -7,10 +7,11 @@ import { requestCancel } from './commands.js';
 import { DEFAULT_COMPENSATION_RETRY, DEFAULT_STEP_RETRY, resolveRetry } from './define.js';
 import { lifecycleEvent, sagaStreamId } from './events.js';
 import { errorText, Invocation, isRetryable, type InvokeResult } from './invoke.js';
-import { acquireLocks, consumeSignal, deleteStep, fencedUpdate, findSignal, finishStep, type InstanceChanges, loadSteps, releaseLocks, renewLease, startStep } from './repo.js';
-import { type InstanceRow, outputsOf, stepKey, type StepRow } from './rows.js';
+import { acquireLocks, consumeSignal, deleteStep, fencedUpdate, findSignal, finishStep, type InstanceChanges, loadSteps, noteChanges, releaseLocks, renewLease, startStep } from './repo.js';
+import { type InstanceRow, stepContext, stepKey, type StepRow, toSagaInstance } from './rows.js';
+import type { Transition, TransitionResult } from './transition.js';
 import { Halt, NEVER, type Next, type RunEnv } from './run-env.js';
-import type { SagaStepDefinition, StepContext } from './types.js';
+import { isTerminalStatus, type SagaInstance, type SagaStepDefinition } from './types.js';
 
 /**
  * Runs one claimed saga until it finishes, must wait (backoff, sleep, signal, lock) or the lease is lost.
@@ -26,16 +27,27 @@ export class SagaRun {
   #halted = false;
   #lost = false;
   #heartbeat: NodeJS.Timeout | undefined;
+  readonly #fresh: boolean;
 
-  /** `first`: the first step, already recorded as started in the commit that created and claimed the saga. */
-  constructor(env: RunEnv, row: InstanceRow, first: StepRow | null = null) {
+  /**
+   * `first`: the first step, already recorded as started in the commit that created and claimed the saga.
+   * `fresh`: this engine has just created the saga, so its log holds nothing but `first` (no need to read it).
+   */
+  constructor(env: RunEnv, row: InstanceRow, first: StepRow | null = null, fresh = false) {
     this.#env = env;
     this.#row = row;
     this.#pre = first;
+    this.#fresh = fresh;
+    if (first !== null) this.#remember(first);
   }
 
   get sagaId(): string {
     return this.#row.sagaId;
+  }
+
+  /** The saga as this run last committed it (what `get` would read), once it is terminal; else null. */
+  finalInstance(): SagaInstance | null {
+    return isTerminalStatus(this.#row.status) ? toSagaInstance(this.#row, [...this.#steps.values()]) : null;
   }
 
   /** Stops the run: the in-flight attempt is abandoned unrecorded (the next runner re-runs it). */
@@ -53,7 +65,7 @@ export class SagaRun {
   async execute(): Promise<void> {
     this.#heartbeat = setInterval(() => void this.#renew(), Math.max(10, Math.floor(this.#env.leaseMs / 3)));
     try {
-      for (const s of await loadSteps(storeDatabase(this.#env.store), this.sagaId)) this.#steps.set(stepKey(s.stepNo, s.phase), s);
+      if (!this.#fresh) for (const s of await loadSteps(storeDatabase(this.#env.store), this.sagaId)) this.#steps.set(stepKey(s.stepNo, s.phase), s);
       let next: Next = 'continue';
       while (next === 'continue' && !this.#halted) {
         const status = this.#row.status;
@@ -91,23 +103,28 @@ export class SagaRun {
     }
   }
 
-  /** One transaction: the fenced instance update, then `more`, then lifecycle events. */
+  /** One transaction (shared with other sagas' transitions: group commit): the fenced update, `more`, lifecycle events. */
   async #commit(changes: InstanceChanges, more?: (tx: StoreTransaction) => Promise<void>, events: NewEvent[] = []): Promise<{ cancelRequested: boolean }> {
     const now = this.#env.clock.now();
-    const r = await storeTransaction(this.#env.store, async (tx) => {
+    const r = await this.#env.transact(async (tx) => {
       const res = await fencedUpdate(tx.sql, this.sagaId, this.#row.fence, now, changes);
       if (more) await more(tx);
       if (events.length > 0) await tx.appendToStream(sagaStreamId(this.sagaId), events);
       return res;
     });
-    const row = this.#row;
-    if (changes.status !== undefined) row.status = changes.status as InstanceRow['status'];
-    if (changes.next_step !== undefined) row.nextStep = changes.next_step;
-    if (changes.undo_outcome !== undefined) row.undoOutcome = changes.undo_outcome as InstanceRow['undoOutcome'];
-    if (changes.wake_at !== undefined) row.wakeAt = changes.wake_at;
-    if (changes.timer_at !== undefined) row.timerAt = changes.timer_at;
-    if (changes.error !== undefined) row.error = changes.error;
-    if (r.cancelRequested) row.cancelRequested = true;
+    noteChanges(this.#row, changes, r.cancelRequested, now);
+    return r;
+  }
+
+  /** A transition given as data (see `transition.ts`): one statement with other sagas' on PostgreSQL. */
+  async #apply(t: Omit<Transition, 'sagaId' | 'fence' | 'now' | 'events'> & { events?: NewEvent[] }): Promise<TransitionResult> {
+    const now = this.#env.clock.now();
+    const r = await this.#env.apply({ ...t, sagaId: this.sagaId, fence: this.#row.fence, now, events: t.events ?? [] });
+    noteChanges(this.#row, t.changes ?? {}, r.cancelRequested, now);
+    const f = t.finish;
+    const before = f === undefined ? undefined : this.#steps.get(stepKey(f.stepNo, f.phase));
+    if (f !== undefined && before !== undefined) this.#remember({ ...before, state: f.state, output: r.output ?? f.output, error: f.error, uncertain: f.uncertain, endedAt: now });
+    if (r.started !== null) this.#remember(r.started);
     return r;
   }
 
@@ -152,19 +169,6 @@ export class SagaRun {
     const outcome = status === 'cancelling' ? 'cancelled' : 'compensated';
     await this.#commit({ status, undo_outcome: outcome, error, wake_at: null, timer_at: null }, more, this.#events(status, error));
     return 'continue';
-  }
-
-  #ctx(step: number, phase: 'do' | 'undo', row: StepRow, inv: Invocation, signalPayload?: string | null): StepContext<unknown> {
-    const ctx: { -readonly [K in keyof StepContext<unknown>]: StepContext<unknown>[K] } = {
-      sagaId: this.sagaId,
-      input: JSON.parse(this.#row.input),
-      outputs: outputsOf(this.#steps.values()),
-      idempotencyKey: `${this.sagaId}:${step}:${phase}`,
-      attempt: row.attempts - row.budgetFrom,
-      signal: inv.signal,
-    };
-    if (signalPayload !== undefined) ctx.signalPayload = signalPayload === null ? null : JSON.parse(signalPayload);
-    return ctx;
   }
 
   async #invoke(fn: () => Promise<unknown>, what: string, timeoutMs: number | undefined, inv: Invocation, forward: boolean): Promise<InvokeResult> {
@@ -229,11 +233,15 @@ export class SagaRun {
         signalId = sig.signalId;
         payload = sig.payload;
       }
-      started = await storeTransaction(env.store, async (tx) => {
-        await fencedUpdate(tx.sql, this.sagaId, this.#row.fence, env.clock.now(), { status: 'running', wake_at: null });
-        if (signalId !== null) await consumeSignal(tx.sql, this.sagaId, signalId, i);
-        return this.#startStep(tx, i, 'do');
-      });
+      const sid = signalId;
+      started =
+        sid === null
+          ? (await this.#apply({ changes: { status: 'running', wake_at: null }, start: { stepNo: i, phase: 'do', name: step.name } })).started!
+          : await this.#env.transact(async (tx) => {
+              await fencedUpdate(tx.sql, this.sagaId, this.#row.fence, env.clock.now(), { status: 'running', wake_at: null });
+              await consumeSignal(tx.sql, this.sagaId, sid, i);
+              return this.#startStep(tx, i, 'do');
+            });
       this.#row.status = 'running';
       this.#row.wakeAt = null;
     } else if (step.waitForSignal !== undefined) {
@@ -257,13 +265,13 @@ export class SagaRun {
   async #runForward(i: number, step: SagaStepDefinition<unknown>, started: StepRow, payload: string | null | undefined): Promise<Next> {
     const env = this.#env;
     const inv = new Invocation();
-    const ctx = this.#ctx(i, 'do', started, inv, payload);
+    const ctx = stepContext(this.#row, this.#steps.values(), i, 'do', started, inv.signal, payload);
     const encode = (v: unknown): string | null => (v === undefined ? null : encodeJson(v, `output of step "${step.name}"`));
     let res: InvokeResult;
     if (step.transactional) {
       // The action's SQL commits with its result (exactly once); if it throws, both roll back: a known-nil failure.
       try {
-        return await this.#forwardSucceeded(i, started, null, async (tx) => encode(await step.action({ ...ctx, tx })));
+        return await this.#forwardSucceeded(i, null, async (tx) => encode(await step.action({ ...ctx, tx })));
       } catch (e) {
         if (isTesseraError(e, 'LEASE_FENCED') || this.#halted) throw e;
         res = { ok: false, kind: 'error', error: e };
@@ -272,7 +280,7 @@ export class SagaRun {
       res = await this.#invoke(() => step.action(ctx), `Step "${step.name}"`, step.timeoutMs, inv, true);
       if (res.ok) {
         try {
-          return await this.#forwardSucceeded(i, started, encode(res.value));
+          return await this.#forwardSucceeded(i, encode(res.value));
         } catch (e) {
           if (!isTesseraError(e, 'INVALID_ARGUMENT')) throw e;
           res = { ok: false, kind: 'error', error: e };
@@ -281,13 +289,18 @@ export class SagaRun {
     }
     if (res.ok) return 'continue';
     const message = errorText(res.error);
-    const uncertain = res.kind !== 'error';
+    // Compensated later unless known to have done nothing: an action that threw may have acted before it threw
+    // (charged, then lost the reply), and a timed-out one may still be acting. Only a transactional step's failure
+    // is known to be nil (its SQL rolled back with the attempt).
+    const uncertain = step.transactional !== true;
+    const aborted = res.kind !== 'error';
     if (res.kind === 'cancel') {
       return this.#beginUndo('cancelling', 'cancelled on request', (tx) => this.#finish(tx, started, 'failed', { error: message, uncertain }));
     }
     const policy = resolveRetry(step.retry, 'retry', DEFAULT_STEP_RETRY);
     const attempt = started.attempts - started.budgetFrom;
-    const retry = res.kind !== 'deadline' && isRetryable(res.error) && !(uncertain && step.idempotent === false) && attempt < policy.maxAttempts;
+    // A non-idempotent step is not repeated after an attempt that may still be acting (timeout).
+    const retry = res.kind !== 'deadline' && isRetryable(res.error) && !(aborted && step.idempotent === false) && attempt < policy.maxAttempts;
     if (retry) {
       const at = env.clock.now() + backoffDelay(policy, attempt, env.random);
       await this.#commit({ wake_at: at, release: true }, (tx) => this.#finish(tx, started, 'failed', { error: message, uncertain }));
@@ -300,30 +313,22 @@ export class SagaRun {
   }
 
   /** Records the step's result and advances; `work` (a transactional action) runs first in the same transaction. */
-  async #forwardSucceeded(i: number, started: StepRow, result: string | null, work?: (tx: StoreTransaction) => Promise<string | null>): Promise<Next> {
+  async #forwardSucceeded(i: number, result: string | null, work?: (tx: StoreTransaction) => Promise<string | null>): Promise<Next> {
     const steps = this.#env.def.steps;
     const n = i + 1;
+    const finish = { stepNo: i, phase: 'do' as const, state: 'succeeded' as const, output: result, error: null, uncertain: false };
+    const w = work === undefined ? {} : { work };
     if (n === steps.length) {
-      await this.#commit({ status: 'completed', next_step: n, release: true, wake_at: null, timer_at: null }, async (tx) => {
-        const output = work ? await work(tx) : result;
-        await this.#finish(tx, started, 'succeeded', { output });
-        await releaseLocks(tx.sql, this.sagaId);
-      }, this.#events('completed'));
+      await this.#apply({ changes: { status: 'completed', next_step: n, release: true, wake_at: null, timer_at: null }, finish, releaseLocks: true, events: this.#events('completed'), ...w });
       return 'yield';
     }
     const next = steps[n]!;
-    const plain = next.sleepMs === undefined && next.waitForSignal === undefined;
+    // One commit per transition: the next step's start rides along unless something else must happen first (a
+    // cancel flag this write finds is acted on by #forward, which drops the start recorded here).
     const deadlinePassed = this.#row.deadlineAt !== null && this.#env.clock.now() >= this.#row.deadlineAt;
-    await storeTransaction(this.#env.store, async (tx) => {
-      const r = await fencedUpdate(tx.sql, this.sagaId, this.#row.fence, this.#env.clock.now(), { next_step: n, timer_at: null });
-      const output = work ? await work(tx) : result;
-      await this.#finish(tx, started, 'succeeded', { output });
-      if (r.cancelRequested) this.#row.cancelRequested = true;
-      // One commit per transition: the next step's start rides along unless something else must happen first.
-      if (plain && !r.cancelRequested && !deadlinePassed && !this.#halted) this.#pre = await this.#startStep(tx, n, 'do');
-    });
-    this.#row.nextStep = n;
-    this.#row.timerAt = null;
+    const startNext = next.sleepMs === undefined && next.waitForSignal === undefined && !deadlinePassed && !this.#halted;
+    const r = await this.#apply({ changes: { next_step: n, timer_at: null }, finish, ...w, ...(startNext ? { start: { stepNo: n, phase: 'do' as const, name: next.name } } : {}) });
+    this.#pre = r.started;
     return 'continue';
   }
 
@@ -333,7 +338,8 @@ export class SagaRun {
       const step = this.#env.def.steps[k];
       const done = this.#steps.get(stepKey(k, 'do'));
       if (step?.compensate === undefined || done === undefined) continue;
-      // A failed attempt whose effect is known to be nil needs no undo; started or uncertain ones do.
+      // Every step that may have acted is undone: succeeded, started (outcome unknown) or failed (see #runForward).
+      // Only a failure known to be nil is skipped: a transactional step rolled back, a signal that never came.
       if (done.state === 'failed' && !done.uncertain) continue;
       if (this.#steps.get(stepKey(k, 'undo'))?.state === 'succeeded') continue;
       return k;
@@ -357,18 +363,18 @@ export class SagaRun {
     const step = env.def.steps[j]!;
     let started = this.#pre !== null && this.#pre.stepNo === j && this.#pre.phase === 'undo' ? this.#pre : null;
     this.#pre = null;
-    started ??= await storeTransaction(env.store, async (tx) => {
+    started ??= await this.#env.transact(async (tx) => {
       await fencedUpdate(tx.sql, this.sagaId, this.#row.fence, env.clock.now(), { next_step: j, wake_at: null });
       return this.#startStep(tx, j, 'undo');
     });
     this.#row.nextStep = j;
     const inv = new Invocation();
-    const ctx = this.#ctx(j, 'undo', started, inv);
+    const ctx = stepContext(this.#row, this.#steps.values(), j, 'undo', started, inv.signal);
     const res = await this.#invoke(() => step.compensate!(ctx), `Compensation of step "${step.name}"`, step.timeoutMs, inv, false);
     if (res.ok) {
       const after = this.#nextUndo(j - 1);
       if (after === null) return this.#finishUndo((tx) => this.#finish(tx, started, 'succeeded'));
-      await storeTransaction(env.store, async (tx) => {
+      await this.#env.transact(async (tx) => {
         await fencedUpdate(tx.sql, this.sagaId, this.#row.fence, env.clock.now(), { next_step: after });
         await this.#finish(tx, started, 'succeeded');
         if (!this.#halted) this.#pre = await this.#startStep(tx, after, 'undo');

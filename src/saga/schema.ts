@@ -19,7 +19,8 @@ export const T_LOCKS = 'tessera_saga_locks';
  *   claimed again (backoff, timers, deadline).
  * - The step primary key allows one row per step and phase: never two results, never a double undo.
  *   `budget_from` is the attempt count at which the current retry budget began (retryCompensation resets it);
- *   `uncertain` marks a failed attempt whose effect is unknown (timeout, cancel), which is then compensated.
+ *   `uncertain` marks a failed attempt that may have acted (any action that threw or was aborted, except a
+ *   transactional one, whose SQL rolled back), which is then compensated like a succeeded one.
  */
 export const SAGA_MIGRATIONS: readonly Migration[] = [
   {

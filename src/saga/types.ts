@@ -37,7 +37,12 @@ export interface StepContext<I> {
 export interface SagaStepDefinition<I> {
   name: string;
   action(ctx: StepContext<I>): Promise<unknown>;
-  /** Undoes the action. Must be a no-op when the action never took effect (the outcome may be unknown). */
+  /**
+   * Undoes the action. Runs, in reverse step order, for every step that may have acted: succeeded, started with no
+   * result (a crash), and failed too — an action that threw may have acted before throwing, so its failure does
+   * not prove it did nothing (only a `transactional` step's failure does: its SQL rolled back). So it must be a
+   * no-op when the action never took effect.
+   */
   compensate?(ctx: StepContext<I>): Promise<void>;
   /** Default `{ maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 10_000 }`. */
   retry?: SagaRetryPolicy;

@@ -142,4 +142,32 @@ describe.each(ADAPTERS)('transactional steps on $name', (adapter) => {
     expect((await fx().store.readStream('ledger-t1')).map((e) => e.data)).toEqual([{ attempt: 2 }]);
     expect(() => defineSaga({ name: 'x', version: 1, steps: [{ name: 'a', transactional: true, timeoutMs: 5, action: async () => 1 }] })).toThrow(/transactional/);
   });
+
+  it('compensates a failed plain step (it may have acted before throwing) but not a failed transactional one (it rolled back)', async () => {
+    const undone: string[] = [];
+    const saga = defineSaga<{ txFails: boolean }>({
+      name: 'failed-undo',
+      version: 1,
+      steps: [
+        { name: 'first', action: async () => 1, compensate: async () => void undone.push('first') },
+        {
+          name: 'second',
+          transactional: true,
+          action: async (ctx) => { if (ctx.input.txFails) throw new NonRetryableError('rolled back'); },
+          compensate: async (ctx) => void undone.push(`second:${ctx.sagaId}`),
+        },
+        { name: 'third', action: async () => { throw new NonRetryableError('threw after acting, maybe'); }, compensate: async (ctx) => void undone.push(`third:${ctx.sagaId}`) },
+      ],
+    });
+    const engine = await fx().engine({ sagas: [saga] });
+    await engine.start('failed-undo', 'f1', { txFails: true });
+    expect((await engine.waitForTerminal('f1', { timeoutMs: 10_000 })).status).toBe('compensated');
+    expect(undone).toEqual(['first']);
+    undone.length = 0;
+    await engine.start('failed-undo', 'f2', { txFails: false });
+    const f2 = await engine.waitForTerminal('f2', { timeoutMs: 10_000 });
+    expect(f2.status).toBe('compensated');
+    expect(undone).toEqual(['third:f2', 'second:f2', 'first']);
+    expect(f2.steps.filter((s) => s.phase === 'undo').map((s) => s.name)).toEqual(['third', 'second', 'first']);
+  });
 });

@@ -84,7 +84,7 @@ describe.each(ADAPTERS)('saga engine on $name', (adapter) => {
     expect(done.steps).toEqual([{ name: 'flaky', phase: 'do', state: 'succeeded', attempts: 3 }]);
   });
 
-  it('uses the default retry policy (3 attempts) and then compensates in strict reverse order', async () => {
+  it('uses the default retry policy (3 attempts) and then compensates in strict reverse order, the failed step first (it may have acted before throwing)', async () => {
     const log: string[] = [];
     const saga = defineSaga<In>({
       name: 'defaults',
@@ -102,23 +102,23 @@ describe.each(ADAPTERS)('saga engine on $name', (adapter) => {
     await engine.start('defaults', 'd1', {});
     const done = await engine.waitForTerminal('d1', { timeoutMs: 10_000 });
     expect(done.status).toBe('compensated');
-    expect(log).toEqual(['do:a', 'do:b', 'do:c', 'do:c', 'do:c', 'undo:b:d1:1:undo', 'undo:a:d1:0:undo']);
+    expect(log).toEqual(['do:a', 'do:b', 'do:c', 'do:c', 'do:c', 'undo:c:d1:2:undo', 'undo:b:d1:1:undo', 'undo:a:d1:0:undo']);
     expect(done.error).toContain('always');
     expect(done.steps.map((s) => `${s.phase}:${s.name}:${s.state}:${s.attempts}`)).toEqual([
-      'do:a:succeeded:1', 'do:b:succeeded:1', 'do:c:failed:3', 'undo:b:succeeded:1', 'undo:a:succeeded:1',
+      'do:a:succeeded:1', 'do:b:succeeded:1', 'do:c:failed:3', 'undo:c:succeeded:1', 'undo:b:succeeded:1', 'undo:a:succeeded:1',
     ]);
     expect(done.steps[2]!.error).toBe('always');
     const events = await fx().store.readStream(sagaStreamId('d1'));
     expect(events.map((e) => e.type)).toEqual(['SagaStarted', 'SagaCompensating', 'SagaCompensated']);
   });
 
-  it('does not retry a NonRetryableError (retryable === false): it compensates at once', async () => {
+  it('does not retry a NonRetryableError (retryable === false): it compensates at once, the failed step included', async () => {
     const log: string[] = [];
     const engine = await fx().engine({ sagas: [logged('hard', ['a', 'b', 'c'], log)] });
     await engine.start('hard', 'n1', { fail: 'b', hard: true });
     const done = await engine.waitForTerminal('n1', { timeoutMs: 10_000 });
     expect(done.status).toBe('compensated');
-    expect(log).toEqual(['do:a', 'do:b', 'undo:a']);
+    expect(log).toEqual(['do:a', 'do:b', 'undo:b', 'undo:a']);
     expect(done.steps.find((s) => s.name === 'b')).toEqual({ name: 'b', phase: 'do', state: 'failed', attempts: 1, error: 'b refused' });
   });
 
