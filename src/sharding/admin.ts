@@ -4,6 +4,7 @@ import { type ShardInfo, type ShardMap, validateShardMap } from './map.js';
 import { type AddShardOptions, planAddShard, slotsByShard } from './plan.js';
 import { pushFence } from './shard-log.js';
 import { openShard, type ShardHandle } from './shards.js';
+import { requireKey } from './strategies.js';
 
 /**
  * Applying a map change to the shards and the catalog, in the order that never lets a write land on a
@@ -68,14 +69,16 @@ export async function addShard(catalog: ShardCatalog, shard: Omit<ShardInfo, 'in
 
 /**
  * Pins a key to a shard in the directory (or unpins it with `null`): a map change of its own (epoch + 1),
- * so every router's directory cache follows.
+ * applied like any other (shards fenced first), so a router with the old directory is refused and reloads.
+ * Pin a key before it has events: its stored streams do not move.
  * @example
  * ```ts
  * await pinKey(catalog, 'tenant-acme', 'big');
  * ```
  */
 export async function pinKey(catalog: ShardCatalog, key: string, shard: string | null): Promise<CatalogState> {
+  requireKey(key);
   const current = await catalog.load();
   if (current === null) throw new StaleShardMapError(0, 0, 'the catalog holds no shard map yet');
-  return catalog.compareAndSet(current.map.epoch, { ...current.map, epoch: current.map.epoch + 1 }, new Map([[key, shard]]));
+  return applyShardMap(catalog, { ...current.map, epoch: current.map.epoch + 1 }, new Map([[key, shard]]));
 }
