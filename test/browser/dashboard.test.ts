@@ -29,7 +29,7 @@ describe('dashboard in headless Chromium', () => {
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(`${url}/dashboard/`);
-    await page.getByTestId('live-status').filter({ hasText: 'live' }).waitFor({ timeout: 15_000 });
+    await page.getByTestId('live-status').filter({ hasText: 'live' }).waitFor({ timeout: 30_000 });
   });
   afterAll(async () => {
     await browser?.close();
@@ -39,15 +39,15 @@ describe('dashboard in headless Chromium', () => {
     await page.getByTestId('order-sku').selectOption('plum');
     await page.getByTestId('order-qty').fill('3');
     await page.getByTestId('place-order').click();
-    await expect.poll(() => page.getByTestId('order-result').textContent(), { timeout: 15_000 }).toMatch(/order gen-\d+ placed/);
-    await page.getByTestId('saga-status').filter({ hasText: 'completed' }).waitFor({ timeout: 15_000 });
+    await expect.poll(() => page.getByTestId('order-result').textContent(), { timeout: 30_000 }).toMatch(/order gen-\d+ placed/);
+    await page.getByTestId('saga-status').filter({ hasText: 'completed' }).waitFor({ timeout: 30_000 });
     for (const step of ['placeOrder', 'reserveInventory', 'chargePayment', 'createShipment', 'confirmOrder']) {
       await expect.poll(() => page.getByTestId(`step-${step}-do`).textContent()).toMatch(/attempt 1 · \d+ ms/);
     }
     expect(await page.getByTestId('saga-detail').getByText('undo').count()).toBe(0);
     // The orders panel and the saga counts follow through the projections.
-    await page.locator('#panel-orders').getByText('confirmed').first().waitFor({ timeout: 15_000 });
-    await page.getByTestId('saga-count-completed').waitFor({ timeout: 15_000 });
+    await page.locator('#panel-orders').getByText('confirmed').first().waitFor({ timeout: 30_000 });
+    await page.getByTestId('saga-count-completed').waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(SHOTS, 'dashboard-order-completed.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
@@ -55,14 +55,14 @@ describe('dashboard in headless Chromium', () => {
   it('forces a payment failure and shows the compensation in the step timeline', async () => {
     await page.getByTestId('order-decline').check();
     await page.getByTestId('place-order').click();
-    await page.getByTestId('saga-status').filter({ hasText: 'compensated' }).waitFor({ timeout: 15_000 });
+    await page.getByTestId('saga-status').filter({ hasText: 'compensated' }).waitFor({ timeout: 30_000 });
     const detail = page.getByTestId('saga-detail');
     expect(await detail.textContent()).toContain('card declined');
     await expect.poll(() => page.getByTestId('step-chargePayment-do').textContent()).toContain('card declined');
     await expect.poll(() => page.getByTestId('step-reserveInventory-undo').textContent()).toMatch(/attempt 1 · \d+ ms/);
     await expect.poll(() => page.getByTestId('step-placeOrder-undo').textContent()).toMatch(/attempt 1/);
     expect(await page.getByTestId('step-createShipment-do').count()).toBe(0);
-    await page.locator('#panel-orders').getByText('rejected').first().waitFor({ timeout: 15_000 });
+    await page.locator('#panel-orders').getByText('rejected').first().waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(SHOTS, 'dashboard-payment-compensated.png'), fullPage: true });
     await page.getByTestId('order-decline').uncheck();
     expect(pageErrors).toEqual([]);

@@ -40,7 +40,7 @@ describe('admin actions on a projection parked on a failing event', () => {
     const cancel = await app.inject({ method: 'POST', url: '/api/sagas/to-cancel/cancel', headers: admin });
     // The saga may finish before the cancel lands: then the engine refuses with 409.
     expect([202, 409]).toContain(cancel.statusCode);
-    const done = await svc.engine.waitForTerminal('to-cancel', { timeoutMs: 15_000 });
+    const done = await svc.engine.waitForTerminal('to-cancel', { timeoutMs: 30_000 });
     expect(cancel.statusCode === 202 ? ['cancelled', 'completed'] : ['completed']).toContain(done.status);
     const retry = await app.inject({ method: 'POST', url: '/api/sagas/to-cancel/retry-compensation', headers: admin });
     expect(retry.statusCode).toBe(409);

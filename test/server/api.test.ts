@@ -13,7 +13,7 @@ describe('orders service API (inject)', () => {
     expect(placed.headers['x-correlation-id']).toBe('corr-ok-1');
     expect(placed.json()).toEqual({ orderId: 'ok-1', sagaId: 'ok-1', status: 'running' });
     const svc = await service();
-    expect((await svc.engine.waitForTerminal('ok-1', { timeoutMs: 15_000 })).status).toBe('completed');
+    expect((await svc.engine.waitForTerminal('ok-1', { timeoutMs: 30_000 })).status).toBe('completed');
 
     const order = (await inject({ url: '/api/orders/ok-1' })).json();
     expect(order.order).toMatchObject({ status: 'confirmed', amount: 30, version: '2' });
@@ -43,7 +43,7 @@ describe('orders service API (inject)', () => {
   it('a declined card compensates: stock released, order rejected, undo steps in the timeline', async () => {
     expect((await inject({ method: 'POST', url: '/api/orders', payload: orderBody('declined-1', { payment: { card: 'declined', amount: 10 } }) })).statusCode).toBe(202);
     const svc = await service();
-    const done = await svc.engine.waitForTerminal('declined-1', { timeoutMs: 15_000 });
+    const done = await svc.engine.waitForTerminal('declined-1', { timeoutMs: 30_000 });
     expect(done.status).toBe('compensated');
     const saga = (await inject({ url: '/api/sagas/declined-1' })).json();
     expect(saga.error).toContain('card declined');

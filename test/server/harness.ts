@@ -32,7 +32,7 @@ export function orderBody(orderId: string, extra: Record<string, unknown> = {}):
 }
 
 /** Polls `fn` until it returns a truthy value (bounded), for read models that catch up asynchronously. */
-export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -13,8 +13,8 @@ describe('orders service on PostgreSQL (TESSERA_DB=postgres://…)', () => {
     const inject = svc.app.inject.bind(svc.app);
     expect((await inject({ method: 'POST', url: '/api/orders', payload: orderBody('pg-ok') })).statusCode).toBe(202);
     expect((await inject({ method: 'POST', url: '/api/orders', payload: orderBody('pg-declined', { payment: { card: 'declined', amount: 1 } }) })).statusCode).toBe(202);
-    expect((await svc.engine.waitForTerminal('pg-ok', { timeoutMs: 20_000 })).status).toBe('completed');
-    expect((await svc.engine.waitForTerminal('pg-declined', { timeoutMs: 20_000 })).status).toBe('compensated');
+    expect((await svc.engine.waitForTerminal('pg-ok', { timeoutMs: 30_000 })).status).toBe('completed');
+    expect((await svc.engine.waitForTerminal('pg-declined', { timeoutMs: 30_000 })).status).toBe('compensated');
     const orders = await eventually(async () => {
       const list = (await inject({ url: '/api/orders' })).json().orders as Array<{ orderId: string; status: string }>;
       return list.length === 2 && list.every((o) => o.status !== 'placed') ? list : null;
