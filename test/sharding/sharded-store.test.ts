@@ -69,3 +69,38 @@ describe('sharded store specifics', () => {
     expect(Object.keys(cursor).sort()).toEqual(['a', 'b', 'c']);
   });
 });
+
+describe('two handles writing at once', () => {
+  it('a subscription delivers every event of both handles exactly once, per-stream order kept', { timeout: 60_000 }, async () => {
+    const tmp = tempDir();
+    cleanups.push(() => tmp.remove());
+    const opts = {
+      catalog: { kind: 'sqlite' as const, path: join(tmp.dir, 'catalog.db') },
+      shards: ['a', 'b', 'c'].map((id) => ({ id, connection: { kind: 'sqlite' as const, path: join(tmp.dir, `${id}.db`) } })),
+    };
+    const one = await openShardedEventStore(opts);
+    const two = await openShardedEventStore(opts);
+    cleanups.push(() => one.close(), () => two.close());
+    const got: RecordedEvent[] = [];
+    const sub = one.subscribeToAll({ pollIntervalMs: 5, batchSize: 7, handler: (e) => void got.push(e) });
+    // Handle two's clock lags handle one's, so it keeps committing positions below ones already delivered.
+    await Promise.all(
+      [one, two].map(async (store, h) => {
+        for (let i = 0; i < 60; i++) await store.appendToStream(`h${h}-s${i % 6}`, [{ type: 'E', data: { h, i } }]);
+      }),
+    );
+    const all = await one.readAll();
+    expect(all).toHaveLength(120);
+    const deadline = Date.now() + 20_000;
+    while (got.length < 120 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await sub.stop();
+    expect(got).toHaveLength(120);
+    expect(new Set(got.map((e) => e.id))).toEqual(new Set(all.map((e) => e.id)));
+    for (let h = 0; h < 2; h++) {
+      for (let s = 0; s < 6; s++) {
+        const stream = got.filter((e) => e.streamId === `h${h}-s${s}`).map((e) => e.streamVersion);
+        expect(stream).toEqual(stream.map((_, i) => BigInt(i + 1)));
+      }
+    }
+  });
+});
