@@ -14,6 +14,8 @@ export interface SagaTarget {
   /** The PostgreSQL database it commits to (for counting commits), or null for SQLite. */
   database: string | null;
   run(ids: string[], steps: number, concurrency: number): Promise<void>;
+  /** Stops background work (pollers) until the next run, so a commit count covers the run alone. */
+  quiesce?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,11 +65,21 @@ export async function tesseraTarget(engine: 'sqlite' | 'postgres', lifecycleEven
   }
   const def = defineSaga({ name: 'bench', version: 1, steps: Array.from({ length: steps }, (_, k) => ({ name: `s${k}`, action: async () => k })) });
   // One engine for every run (as a service keeps one): its start-up is not part of any timed run.
-  const e = await openSagaEngine({ store, sagas: [def], maxConcurrent: 16, lifecycleEvents });
+  const open = (): ReturnType<typeof openSagaEngine> => openSagaEngine({ store, sagas: [def], maxConcurrent: 16, lifecycleEvents });
+  let e = await open();
+  let stopped = false;
   return {
     name: `tessera ${engine}${lifecycleEvents ? '' : ' (no lifecycle events)'}`,
     database: engine === 'postgres' ? database : null,
+    async quiesce() {
+      await e.stop();
+      stopped = true;
+    },
     async run(ids, _steps, concurrency) {
+      if (stopped) {
+        e = await open();
+        stopped = false;
+      }
       await drive(ids, concurrency, async (id) => {
         await e.start('bench', id, { id });
         const s = await e.waitForTerminal(id, { timeoutMs: 600_000 });

@@ -68,6 +68,8 @@ async function countCommits(target: SagaTarget, ids: string[], steps: number, co
   await settle();
   const before = await committedTransactions(target.database!);
   await target.run(ids, steps, concurrency);
+  // The engine's idle polls while the counters settle are not the run's: stop them (the next run restarts it).
+  await target.quiesce?.();
   await settle();
   // Minus one: our own read of the counter before the run.
   return ((await committedTransactions(target.database!)) - before - 1) / ids.length;
@@ -155,7 +157,7 @@ export async function runSagaBench(opts: SagaBenchOptions = {}): Promise<{ resul
 function ratios(results: SagaBenchResult[], steps: number): string[] {
   const lines: string[] = [];
   const find = (row: string, mode: string): SagaBenchResult | undefined => results.find((r) => r.row === row && r.mode === mode);
-  for (const [a, b] of [['tessera-postgres', 'dbos'], ['tessera-postgres-quiet', 'dbos'], ['tessera-postgres', 'raw-postgres'], ['tessera-postgres-quiet', 'raw-postgres'], ['tessera-sqlite', 'raw-sqlite'], ['tessera-sqlite-quiet', 'raw-sqlite']] as const) {
+  for (const [a, b] of [['tessera-postgres', 'dbos'], ['tessera-postgres-quiet', 'dbos'], ['raw-postgres', 'dbos'], ['tessera-postgres', 'raw-postgres'], ['tessera-postgres-quiet', 'raw-postgres'], ['tessera-sqlite', 'raw-sqlite'], ['tessera-sqlite-quiet', 'raw-sqlite']] as const) {
     for (const mode of MODES) {
       const x = find(a, mode);
       const y = find(b, mode);

@@ -35,6 +35,7 @@ export class CommitBatcher {
   readonly #maxBatch: number;
   #queue: Pending[] = [];
   #inFlight = 0;
+  #gathering = false;
 
   constructor(store: EventStore, o: { pg: PgTransitionBatch | null; maxInFlight: number; maxBatch: number }) {
     this.#store = store;
@@ -62,14 +63,21 @@ export class CommitBatcher {
   }
 
   #pump(): void {
-    while (this.#inFlight < this.#maxInFlight && this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, this.#maxBatch);
-      this.#inFlight++;
-      void this.#flush(batch).finally(() => {
-        this.#inFlight--;
-        this.#pump();
-      });
-    }
+    if (this.#gathering || this.#inFlight >= this.#maxInFlight || this.#queue.length === 0) return;
+    // One event-loop turn before leaving: the sagas a commit just released submit their next transitions in
+    // microtasks, so they join this batch instead of trailing it as a second, smaller one.
+    this.#gathering = true;
+    setImmediate(() => {
+      this.#gathering = false;
+      while (this.#inFlight < this.#maxInFlight && this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, this.#maxBatch);
+        this.#inFlight++;
+        void this.#flush(batch).finally(() => {
+          this.#inFlight--;
+          this.#pump();
+        });
+      }
+    });
   }
 
   async #flush(batch: Pending[]): Promise<void> {

@@ -84,7 +84,7 @@ class TesseraSagaEngine implements SagaEngine {
   constructor(o: Resolved, pg: PgTransitionBatch | null) {
     this.#o = o;
     // SQLite has one writer: one batch at a time gathers the most. PostgreSQL commits others meanwhile.
-    this.#batcher = new CommitBatcher(o.store, { pg, maxInFlight: o.db.dialect === 'sqlite' ? 1 : 3, maxBatch: 64 });
+    this.#batcher = new CommitBatcher(o.store, { pg, maxInFlight: o.db.dialect === 'sqlite' ? 1 : 2, maxBatch: 64 });
     this.#transact = (work) => this.#batcher.submit(work);
     this.#filter = new Map([...o.defs].map(([name, versions]) => [name, [...versions.keys()]]));
     this.#loop = o.maxConcurrent > 0 ? this.#run() : Promise.resolve();

@@ -319,7 +319,8 @@ export class SagaRun {
     const finish = { stepNo: i, phase: 'do' as const, state: 'succeeded' as const, output: result, error: null, uncertain: false };
     const w = work === undefined ? {} : { work };
     if (n === steps.length) {
-      await this.#apply({ changes: { status: 'completed', next_step: n, release: true, wake_at: null, timer_at: null }, finish, releaseLocks: true, events: this.#events('completed'), ...w });
+      const unlock = this.#env.def.locks !== undefined;
+      await this.#apply({ changes: { status: 'completed', next_step: n, release: true, wake_at: null, timer_at: null }, finish, releaseLocks: unlock, events: this.#events('completed'), ...w });
       return 'yield';
     }
     const next = steps[n]!;
