@@ -81,8 +81,11 @@ class TesseraSagaEngine implements SagaEngine {
   readonly #batcher: CommitBatcher;
   readonly #transact: <T>(work: (tx: StoreTransaction) => Promise<T>) => Promise<T>;
 
+  readonly #pg: PgTransitionBatch | null;
+
   constructor(o: Resolved, pg: PgTransitionBatch | null) {
     this.#o = o;
+    this.#pg = pg;
     // SQLite has one writer: one batch at a time gathers the most. PostgreSQL commits others meanwhile.
     this.#batcher = new CommitBatcher(o.store, { pg, maxInFlight: o.db.dialect === 'sqlite' ? 1 : 2, maxBatch: 64 });
     this.#transact = (work) => this.#batcher.submit(work);
@@ -347,6 +350,7 @@ class TesseraSagaEngine implements SagaEngine {
     await this.#loop;
     // Each halted run releases its lease (fenced) before it settles.
     while (this.#active.size > 0) await new Promise((r) => setTimeout(r, 5));
+    await this.#pg?.drain();
     this.#notifyChanged();
   }
 }

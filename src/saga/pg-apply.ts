@@ -1,4 +1,6 @@
 import { StorageError } from '../errors.js';
+import { NotifySender } from '../eventstore/postgres/listener.js';
+import { notifyChannel } from '../eventstore/postgres/schema.js';
 import type { StoreRuntime } from '../eventstore/store.js';
 import { pgTextArray } from '../eventstore/postgres/append.js';
 import type { EventStore } from '../eventstore/types.js';
@@ -25,8 +27,9 @@ const set = (col: string, cast: string): string => `${col} = CASE WHEN t->'${col
  *    their events go in through the event store's own `append_events_group` (stream locks in hash order, then the
  *    transaction id: its ordering rules hold). Should a checked transition fail its write after all (a claim
  *    raced in between), the function raises and nothing of the batch is stored.
- *    Subscribers are woken by a NOTIFY on the store's channel (see the store's `notifyChannel`) sent at this
- *    commit: a separate NOTIFY after it, as the store's own appends send, would be a second commit and WAL flush.
+ *    Subscribers are woken by a NOTIFY on the store's channel: inside this commit for a lone transition (no
+ *    second commit and WAL flush for it), after the commit and coalesced, as the store's own appends do, for a
+ *    batch (inside, it would hold the cluster-wide notify lock through the WAL flush and serialize batches).
  * 2. Each transition: the fenced update (or idempotent insert), the step result, the semantic locks, the next
  *    step's start. A fenced-out transition without events fails alone (`applied` false).
  * Never a question mark in this text: statements are scanned for placeholders.
@@ -37,7 +40,8 @@ export const SAGA_PG_MIGRATIONS: readonly Migration[] = [
     name: 'one-statement saga transitions',
     sql: `
 CREATE OR REPLACE FUNCTION tessera_saga_apply(p jsonb,
-  p_streams text[], p_counts int[], p_recorded_at timestamptz[], p_ids text[], p_types text[], p_data text[], p_metadata text[], p_sv int[])
+  p_streams text[], p_counts int[], p_recorded_at timestamptz[], p_ids text[], p_types text[], p_data text[], p_metadata text[], p_sv int[],
+  p_notify boolean)
 RETURNS TABLE (o_applied boolean, o_cancel int, o_attempts int, o_budget int)
 LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
@@ -58,7 +62,9 @@ BEGIN
     SELECT xid_offset INTO v_off FROM log_clock;
     PERFORM append_events_group(ARRAY(SELECT current_schema() || ':' || s FROM unnest(p_streams) AS s), p_streams,
       array_fill('any'::text, ARRAY[cardinality(p_streams)]), p_counts, p_recorded_at, p_ids, p_types, p_data, p_metadata, p_sv, v_off);
-    PERFORM pg_notify(left('tessera_' || current_schema(), 63), '');
+    IF p_notify THEN
+      PERFORM pg_notify(left('tessera_' || current_schema(), 63), '');
+    END IF;
   END IF;
   FOR t IN SELECT value FROM jsonb_array_elements(p) LOOP
     o_attempts := NULL;
@@ -133,9 +139,12 @@ export class PgTransitionBatch {
   readonly #db: PostgresDatabase;
   readonly #parts: StoreParts;
 
-  private constructor(db: PostgresDatabase, parts: StoreParts) {
+  readonly #notify: NotifySender;
+
+  private constructor(db: PostgresDatabase, parts: StoreParts, schema: string) {
     this.#db = db;
     this.#parts = parts;
+    this.#notify = new NotifySender(db, 'SELECT pg_notify(?, ?)', notifyChannel(schema));
   }
 
   /** Available when the store's `append_events_group` exists and its appends run no hooks. */
@@ -148,7 +157,7 @@ export class PgTransitionBatch {
          AND to_regclass('log_clock') IS NOT NULL AS ok`,
     );
     if (row === undefined || row.schema === null || !row.ok) return null;
-    return new PgTransitionBatch(db as PostgresDatabase, parts);
+    return new PgTransitionBatch(db as PostgresDatabase, parts, row.schema);
   }
 
   /**
@@ -179,14 +188,20 @@ export class PgTransitionBatch {
       return o;
     });
     const rows = await this.#db.query<{ o_applied: boolean; o_cancel: number | null; o_attempts: number | null; o_budget: number | null }>(
-      'SELECT * FROM tessera_saga_apply(?::jsonb, ?::text[], ?::int[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[])',
-      [JSON.stringify(json), pgTextArray(ev.streams), `{${ev.counts.join(',')}}`, pgTextArray(ev.at), pgTextArray(ev.ids), pgTextArray(ev.types), pgTextArray(ev.data), pgTextArray(ev.meta), `{${ev.sv.join(',')}}`],
+      'SELECT * FROM tessera_saga_apply(?::jsonb, ?::text[], ?::int[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::boolean)',
+      [JSON.stringify(json), pgTextArray(ev.streams), `{${ev.counts.join(',')}}`, pgTextArray(ev.at), pgTextArray(ev.ids), pgTextArray(ev.types), pgTextArray(ev.data), pgTextArray(ev.meta), `{${ev.sv.join(',')}}`, batch.length === 1],
     );
     if (rows.length !== batch.length) throw new StorageError(`tessera_saga_apply returned ${rows.length} rows for ${batch.length} transitions`);
+    if (ev.streams.length > 0 && batch.length > 1) this.#notify.send();
     return batch.map((t, i) => {
       const r = rows[i]!;
       if (!r.o_applied) return t.insert ? { applied: false, cancelRequested: false, started: null } : fencedOut(t);
       return { applied: true, cancelRequested: Number(r.o_cancel ?? 0) !== 0, started: startedRow(t, Number(r.o_attempts ?? 0), Number(r.o_budget ?? 0)) };
     });
+  }
+
+  /** Waits for the last wake-up notification to go out (before the store closes its pool). */
+  drain(): Promise<void> {
+    return this.#notify.drain();
   }
 }
