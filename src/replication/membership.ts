@@ -31,6 +31,13 @@ export class Membership {
   primaryNode: ReplicaNode;
   /** Bumped at every failover: a write that started under another epoch cannot be trusted as acknowledged. */
   epoch = 0;
+  /**
+   * Resolves when the current epoch ends (a failover): writes still waiting on the old primary stop waiting.
+   * With synchronous replication a commit on an old primary that is still running would otherwise wait for
+   * its (promoted) standby forever.
+   */
+  epochEnded: Promise<void>;
+  #endEpoch: () => void = () => undefined;
   failovers = 0;
   replicas: ReplicaNode[];
   statuses: ReplicaStatus[] = [];
@@ -52,6 +59,7 @@ export class Membership {
     this.primaryStore = primaryStore;
     this.primaryNode = primaryNode;
     this.replicas = replicas;
+    this.epochEnded = new Promise((resolve) => (this.#endEpoch = resolve));
   }
 
   /** True when the last probe could not reach a writable primary. */
@@ -105,6 +113,9 @@ export class Membership {
     this.replicas = this.replicas.filter((r) => r !== promoted);
     this.replay.delete(promoted.name);
     this.epoch++;
+    const end = this.#endEpoch;
+    this.epochEnded = new Promise((resolve) => (this.#endEpoch = resolve));
+    end();
     this.failovers++;
     this.#samples.length = 0;
     this.#primaryProbe = null;

@@ -63,16 +63,16 @@ export class ReplicaSet implements EventStore {
     const eventIds = withIds.map((e) => e?.id).filter((id): id is string => typeof id === 'string');
     // No pre-check against the last probe: one slow probe on a busy machine must not refuse writes; a primary
     // that is really down refuses the connection (bounded by probeTimeoutMs) and lands in the catch below.
-    const { epoch, primaryStore } = this.#m;
-    let result: AppendResult;
+    const { epoch, primaryStore, epochEnded } = this.#m;
+    let result: AppendResult | 'failed-over';
     try {
-      result = await primaryStore.appendToStream(streamId, withIds, opts);
+      result = await Promise.race([primaryStore.appendToStream(streamId, withIds, opts), epochEnded.then(() => 'failed-over' as const)]);
     } catch (e) {
       if (!isLostPrimary(e)) throw e;
       void this.#m.tick().catch(() => undefined);
       throw new PrimaryUnavailableError(`the write to "${this.#m.primaryNode.name}" was cut off; it may or may not have committed`, { cause: e, eventIds });
     }
-    if (this.#m.epoch !== epoch) {
+    if (result === 'failed-over' || this.#m.epoch !== epoch) {
       throw new PrimaryUnavailableError('the primary changed while the write was in flight; it may have reached only the old primary', { eventIds });
     }
     // Non-enumerable: the result still equals (and serialises like) a plain store's AppendResult.
