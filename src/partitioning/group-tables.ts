@@ -1,6 +1,7 @@
 import { PartitionCountMismatchError, UnknownConsumerGroupError } from '../errors.js';
 import { LeaseTable } from '../storage/lease.js';
 import { runMigrations } from '../storage/migrations.js';
+import { describePgError } from '../storage/postgres-errors.js';
 import type { SqlDriver, SqlExecutor } from '../storage/port.js';
 import type { Clock } from '../support/clock.js';
 
@@ -121,7 +122,22 @@ export async function partitionLeases(db: SqlExecutor, group: string): Promise<P
  * Takes a partition's lease if it is free, expired, or recorded under this same member id: a restarted
  * static member takes its partitions back at once, and the new fence shuts out its former incarnation.
  */
-export async function acquirePartition(db: SqlExecutor, group: string, partition: number, member: string, now: number, ttlMs: number): Promise<bigint | null> {
+export async function acquirePartition(db: SqlDriver, group: string, partition: number, member: string, now: number, ttlMs: number): Promise<bigint | null> {
+  if (db.dialect === 'sqlite') return acquireIn(db, group, partition, member, now, ttlMs);
+  // A holder paused inside its batch keeps the lease row locked: give up at once instead of waiting for it,
+  // so this member's heartbeats and other partitions carry on (the next sync tries again).
+  try {
+    return await db.transaction(async (tx) => {
+      await tx.exec("SET LOCAL lock_timeout = '100ms'");
+      return acquireIn(tx, group, partition, member, now, ttlMs);
+    });
+  } catch (error) {
+    if (describePgError(error).code === '55P03') return null;
+    throw error;
+  }
+}
+
+async function acquireIn(db: SqlExecutor, group: string, partition: number, member: string, now: number, ttlMs: number): Promise<bigint | null> {
   const rows = await db.query<{ fence: unknown }>(
     `INSERT INTO ${GROUP_LEASES_TABLE} (name, owner, fence, expires_at) VALUES (?, ?, 1, ?)
      ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, fence = ${GROUP_LEASES_TABLE}.fence + 1, expires_at = excluded.expires_at

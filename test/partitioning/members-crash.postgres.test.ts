@@ -10,7 +10,7 @@ afterEach(async () => {
 });
 
 describe('consumer group members joining and dying (PostgreSQL)', () => {
-  it('kill -9 one member, SIGSTOP another past its lease, start a new one: exactly-once, ordered, fenced', { timeout: 120_000 }, async () => {
+  it('kill -9 one member, SIGSTOP another past its lease, start a new one: exactly-once, ordered, fenced', { timeout: 300_000 }, async () => {
     adapter = postgresAdapter();
     const figures = await membersCrashScenario(adapter);
     console.log('[partitioning] PostgreSQL members crash:', figures);
