@@ -49,8 +49,8 @@ export interface GroupStatusOptions {
 }
 
 /**
- * Members, partitions per member, checkpoint and lag per partition of a group. Reads only; safe while
- * members run. Lag is counted exactly by reading the log after the lowest checkpoint, up to `scanLimit`.
+ * Members, partitions per member, checkpoint and lag per partition of a group. Safe while members run:
+ * it only reads (besides creating the empty group tables in a database that never had any). Lag is counted exactly by reading the log after the lowest checkpoint, up to `scanLimit`.
  *
  * @example
  * ```ts
