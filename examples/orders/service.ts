@@ -7,6 +7,7 @@ import {
 import { createMetrics, createServer, instrumentSaga, instrumentStore, sagaOverview, StepTimeline, type TesseraApp } from '../../src/server/index.js';
 import { startChoreographedOrders } from './choreography.js';
 import { orderSaga } from './order-saga.js';
+import { type ScaleOut, startScaleOut } from './scale-out.js';
 import { inventoryLevels, orderList } from './projections.js';
 import { choreographyRoute, orderRoutes } from './routes.js';
 import { type FailureRates, openOrderServices, type OrderServices } from './services.js';
@@ -27,6 +28,11 @@ export interface OrderServiceOptions {
   newId?: () => string;
   /** Projector poll interval (default 100 ms). */
   pollIntervalMs?: number;
+  /**
+   * Runs the scale-out demo (consumer groups, a log-shipping follower into `<dir>/replica.db`, a sharded
+   * copy in `<dir>/shards/`) and shows its dashboard panels (see `scale-out.ts`). Off by default.
+   */
+  scaleOut?: { dir: string };
 }
 
 /** The running orders service (not listening yet: see `listenService`). */
@@ -38,6 +44,8 @@ export interface OrderService {
   /** The bus the outbox relay publishes every committed event to (subscribe to react to orders). */
   bus: EventBus;
   services: OrderServices;
+  /** The scale-out pieces, when `scaleOut` was given. */
+  scaleOut: ScaleOut | null;
   /** Stops HTTP, the saga runner and the projector, then closes the store. */
   close(): Promise<void>;
 }
@@ -73,7 +81,13 @@ export async function startOrderService(o: OrderServiceOptions = {}): Promise<Or
     const relay = await startOutboxRelay({ store: raw, bus, name: 'orders-demo' });
     const stopChoreography = await startChoreographedOrders({ store, bus, services });
     const newId = o.newId ?? (() => `o-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`);
+    // The app (and its logger) exists only after the scale-out pieces it shows: errors find it here.
+    const logTo: { log?: TesseraApp['log'] } = {};
+    const scaleOut = o.scaleOut === undefined ? null : await startScaleOut(raw, {
+      dir: o.scaleOut.dir, ...(o.pollIntervalMs === undefined ? {} : { pollIntervalMs: o.pollIntervalMs }), onError: (what, e) => logTo.log?.error({ err: e }, `${what} stopped`),
+    });
     const app = await createServer({
+      ...scaleOut?.server,
       store, projector, sagas: engine, metrics, timeline,
       title: 'Tessera orders demo',
       ...(o.adminToken === undefined ? {} : { adminToken: o.adminToken }),
@@ -85,8 +99,10 @@ export async function startOrderService(o: OrderServiceOptions = {}): Promise<Or
       },
       panels: [{ name: 'orders', file: new URL('./dashboard/orders.js', import.meta.url).pathname }],
     });
+    logTo.log = app.log;
     const close = async (): Promise<void> => {
       await app.close();
+      await scaleOut?.close();
       await engine.stop();
       await projector.stop();
       await timeline.close();
@@ -95,7 +111,7 @@ export async function startOrderService(o: OrderServiceOptions = {}): Promise<Or
       await bus.close();
       await raw.close();
     };
-    return { app, store, engine, projector, bus, services, close };
+    return { app, store, engine, projector, bus, services, scaleOut, close };
   } catch (e) {
     await raw.close();
     throw e;

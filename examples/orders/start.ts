@@ -9,6 +9,7 @@
  * TESSERA_ADMIN_TOKEN=secret npm start -- --host 0.0.0.0
  * ```
  */
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { listenService } from '../../src/server/index.js';
 import { startOrderService } from './service.js';
@@ -21,11 +22,13 @@ const { values } = parseArgs({
     simulate: { type: 'string', default: '0' },
     'decline-rate': { type: 'string', default: '0.05' },
     'shipping-timeout-rate': { type: 'string', default: '0.1' },
+    'no-scale-out': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
-  console.log('Usage: npm start -- [--port 3000] [--host 127.0.0.1] [--simulate <orders/s>] [--decline-rate 0.05] [--shipping-timeout-rate 0.1]');
+  console.log('Usage: npm start -- [--port 3000] [--host 127.0.0.1] [--simulate <orders/s>] [--decline-rate 0.05] [--shipping-timeout-rate 0.1] [--no-scale-out]');
+  console.log('  scale-out (default on): consumer groups, a log-shipping follower into replica.db and a sharded copy in shards/, next to the SQLite file (./data for PostgreSQL)');
   console.log('Environment: TESSERA_DB (file path or postgres://…), TESSERA_BUS (nats://…), TESSERA_ADMIN_TOKEN, TESSERA_LOG_LEVEL');
   process.exit(0);
 }
@@ -40,11 +43,14 @@ const number = (name: string, value: string, max: number): number => {
 const port = number('port', values.port, 65_535);
 const rate = number('simulate', values.simulate, 1_000);
 const adminToken = process.env.TESSERA_ADMIN_TOKEN || undefined;
+const dbTarget = process.env.TESSERA_DB || './data/orders.db';
+const dataDir = /^postgres(ql)?:\/\//.test(dbTarget) ? './data' : dirname(dbTarget);
 
 const svc = await startOrderService({
   ...(process.env.TESSERA_DB ? { db: process.env.TESSERA_DB } : {}),
   ...(process.env.TESSERA_BUS ? { bus: process.env.TESSERA_BUS } : {}),
   ...(adminToken === undefined ? {} : { adminToken }),
+  ...(values['no-scale-out'] ? {} : { scaleOut: { dir: dataDir } }),
   failures: { paymentDeclineRate: number('decline-rate', values['decline-rate'], 1), shippingTimeoutRate: number('shipping-timeout-rate', values['shipping-timeout-rate'], 1) },
 });
 let url: string;

@@ -13,9 +13,12 @@ import { LiveHub } from './hub.js';
 import { LiveFeed } from './live.js';
 import { createMetrics, type TesseraMetrics } from './metrics.js';
 import { dashboardRoutes, type DashboardPanel } from './routes/dashboard.js';
+import { groupRoutes, type GroupsSource } from './routes/groups.js';
 import { appendRoute, logRoutes } from './routes/log.js';
 import { projectionRoutes, statusView } from './routes/projections.js';
+import { replicationRoutes, type ReplicationSource } from './routes/replication.js';
 import { sagaRoutes } from './routes/sagas.js';
+import { shardRoutes, type ShardsSource } from './routes/shards.js';
 import { systemRoutes } from './routes/system.js';
 import { sagaCounts } from './saga-overview.js';
 import { StepTimeline } from './timeline.js';
@@ -50,6 +53,12 @@ export interface ServerOptions {
   panels?: DashboardPanel[];
   /** Title of the API document and the dashboard. */
   title?: string;
+  /** Consumer groups over the store's log: `GET /api/groups` and the groups panel. */
+  groups?: GroupsSource;
+  /** A log-shipping follower of the store: `GET /api/replication`, the admin `verify` action and the replication panel. */
+  replication?: ReplicationSource;
+  /** A sharded event store: `GET /api/shards`, `GET /api/shards/route` and the shards panel. */
+  shards?: ShardsSource;
 }
 
 const CORRELATION = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -125,7 +134,11 @@ export async function createServer(o: ServerOptions): Promise<TesseraApp> {
   appendRoute(app, ctx, requireAdmin(o.adminToken));
   projectionRoutes(app, ctx);
   sagaRoutes(app, ctx);
+  if (o.groups) groupRoutes(app, ctx, o.groups);
+  if (o.replication) replicationRoutes(app, ctx, o.replication);
+  if (o.shards) shardRoutes(app, ctx, o.shards);
   o.routes?.(app, ctx);
-  dashboardRoutes(app, o.panels ?? []);
+  const scaleOut = { groups: o.groups, replication: o.replication, shards: o.shards };
+  dashboardRoutes(app, o.panels ?? [], Object.entries(scaleOut).flatMap(([name, on]) => (on ? [name] : [])));
   return app;
 }

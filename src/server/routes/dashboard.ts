@@ -21,6 +21,8 @@ export interface DashboardPanel {
 
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.md': 'text/plain; charset=utf-8' };
 const CORE_PANELS = ['rate', 'streams', 'projections', 'sagas'];
+/** Core panels shown only when the service has what they show (consumer groups, a follower, shards). */
+const OPTIONAL_PANELS = ['groups', 'replication', 'shards'];
 
 /** The dashboard's own files: next to this module in the source tree (also used when running from dist/). */
 function dashboardDir(): string {
@@ -33,20 +35,20 @@ function filesUnder(dir: string): string[] {
 }
 
 /**
- * Serves the dashboard (plain HTML, CSS and JavaScript modules; no CDN, no build step) at `/dashboard/`, with the
- * core panels first and the application's panels after them, in the order given.
+ * Serves the dashboard (plain HTML, CSS and JavaScript modules; no CDN, no build step) at `/dashboard/`: the
+ * application's panels first, in the order given, then the core panels and the optional core panels `enabled`.
  */
-export function dashboardRoutes(app: TesseraApp, panels: readonly DashboardPanel[]): void {
+export function dashboardRoutes(app: TesseraApp, panels: readonly DashboardPanel[], enabled: readonly string[] = []): void {
   const dir = dashboardDir();
   const files = new Map<string, { type: string; body: Buffer }>();
   for (const f of filesUnder(dir)) files.set(relative(dir, f).split('\\').join('/'), { type: TYPES[extname(f)] ?? 'application/octet-stream', body: readFileSync(f) });
   for (const p of panels) {
-    if (!/^[A-Za-z0-9-]{1,40}$/.test(p.name) || CORE_PANELS.includes(p.name)) {
+    if (!/^[A-Za-z0-9-]{1,40}$/.test(p.name) || CORE_PANELS.includes(p.name) || OPTIONAL_PANELS.includes(p.name)) {
       throw new InvalidArgumentError('panels', `panel name ${JSON.stringify(p.name)} is not 1–40 letters, digits and - (or is a core panel)`, 'Name panels like "orders".');
     }
     files.set(`panels/${p.name}.js`, { type: TYPES['.js'] ?? '', body: readFileSync(p.file) });
   }
-  const list = [...panels.map((p) => p.name), ...CORE_PANELS];
+  const list = [...panels.map((p) => p.name), ...CORE_PANELS, ...OPTIONAL_PANELS.filter((p) => enabled.includes(p))];
 
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/dashboard/'));
   app.get('/dashboard/panels.json', { schema: { hide: true } }, async () => ({ panels: list }));

@@ -1,0 +1,79 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listenService } from '../../src/server/index.js';
+import { ROOT } from '../cli/run-cli.js';
+import { ADMIN_TOKEN, orderBody } from '../server/harness.js';
+import { useScaleOutService } from '../server/panels-harness.js';
+
+/** Debian's chromium (`.ci/run` installs it with apt when missing). */
+function chromiumPath(): string {
+  return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
+}
+
+const SHOTS = join(ROOT, 'test-results');
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+describe('scale-out panels in headless Chromium', () => {
+  const service = useScaleOutService();
+  let browser: Browser;
+  let page: Page;
+  let url: string;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    const svc = await service();
+    url = await listenService(svc.app, { port: 0 });
+    for (const id of ['b-1', 'b-2', 'b-3', 'b-4']) await svc.app.inject({ method: 'POST', url: '/api/orders', payload: orderBody(id) });
+    for (const id of ['b-1', 'b-2', 'b-3', 'b-4']) await svc.engine.waitForTerminal(id, { timeoutMs: 30_000 });
+    browser = await chromium.launch({ executablePath: chromiumPath(), args: ARGS });
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${url}/dashboard/`);
+    await page.getByTestId('live-status').filter({ hasText: 'live' }).waitFor({ timeout: 30_000 });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('shows both notification members with 4 partitions each, and every partition with an owner and no lag', async () => {
+    for (const m of ['notifier-1', 'notifier-2']) {
+      await expect.poll(() => page.getByTestId(`group-notifications-member-${m}`).textContent(), { timeout: 30_000 }).toMatch(/live.*\(4\)$/);
+    }
+    await expect.poll(() => page.getByTestId('group-notifications').textContent(), { timeout: 30_000 }).toContain('lag 0');
+    for (let p = 0; p < 8; p++) expect(await page.getByTestId(`group-notifications-partition-${p}`).textContent()).toMatch(/^P\d+ M[12]@\d+ · lag 0$/);
+  });
+
+  it('shows the follower caught up, and verify needs the admin token, then reports identical', async () => {
+    await expect.poll(() => page.getByTestId('replica-lag').textContent(), { timeout: 30_000 }).toBe('0 events · 0.00 s');
+    const head = (await (await service()).store.readAll({ fromPosition: 1n, maxCount: 100_000 })).length;
+    await expect.poll(() => page.getByTestId('replica-copied').textContent(), { timeout: 30_000 }).toMatch(new RegExp(`^${head} events`));
+    await page.getByTestId('replica-verify').click();
+    await expect.poll(() => page.getByTestId('replica-verify-result').textContent(), { timeout: 30_000 }).toContain('ADMIN_TOKEN_REQUIRED');
+    await page.locator('#admin-token').fill(ADMIN_TOKEN);
+    await page.locator('#admin-token').dispatchEvent('change');
+    await page.getByTestId('replica-verify').click();
+    await expect.poll(() => page.getByTestId('replica-verify-result').textContent(), { timeout: 30_000 }).toMatch(/^identical \d+ events in \d+ streams/);
+  });
+
+  it('shows the shard map with every event on some shard, routes a key, and is screenshotted', async () => {
+    await expect.poll(() => page.getByTestId('shards-map').textContent(), { timeout: 30_000 }).toMatch(/^epoch 1 · hash over 4096 slots/);
+    const total = (await (await service()).store.readAll({ fromPosition: 1n, maxCount: 100_000 })).length;
+    await expect.poll(async () => {
+      let sum = 0;
+      for (const id of ['a', 'b', 'c']) sum += Number((await page.getByTestId(`shard-${id}`).locator('td').nth(2).textContent()) ?? 'NaN');
+      return sum;
+    }, { timeout: 30_000 }).toBe(total);
+    await page.getByTestId('shard-key').fill('order-b-1');
+    await page.getByTestId('shard-route').click();
+    const route = (await service()).scaleOut!.shards.router.route('order-b-1');
+    await expect.poll(() => page.getByTestId('shard-route-result').textContent(), { timeout: 30_000 })
+      .toBe(`order-b-1 → shard ${route.shard} (slot ${route.slot}) under epoch 1`);
+    await page.locator('#panel-shards').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'dashboard-panels.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+});
