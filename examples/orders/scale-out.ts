@@ -4,7 +4,8 @@
  * - a `notifications` consumer group (8 partitions, 2 in-process members) whose handler keeps the
  *   `order_notifications` read model in the store's own database, in the transaction that moves each
  *   partition checkpoint (exactly-once effect);
- * - a log-shipping follower copying the whole global log into `<dir>/replica.db`, with its checkpoint there;
+ * - a log-shipping follower copying the whole global log into `<dir>/replica.db`, with its checkpoint there
+ *   (and, on PostgreSQL with streaming replicas named, the replica set's monitor: lag, health, rotation);
  * - a sharded copy of every stream over 3 SQLite files in `<dir>/shards/` (hash of the stream id, catalog in
  *   `<dir>/shards/catalog.db`), fed by a `shard-copy` consumer group (at-least-once, made idempotent by
  *   appending each event with its own id at its source stream version). The orders saga stays on the single
@@ -13,7 +14,8 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import {
-  type ConsumerGroup, type ConsumerHandler, type EventStore, isTesseraError, openConsumerGroup, openLogShippingFollower, openShardedEventStore, type ShardedEventStore, storeDatabase,
+  type ConsumerGroup, type ConsumerHandler, type EventStore, isTesseraError, openConsumerGroup, openLogShippingFollower, openReplicaSet, openShardedEventStore, type ReplicaSet,
+  type ShardedEventStore, storeDatabase,
 } from '../../src/index.js';
 import type { ServerOptions } from '../../src/server/index.js';
 
@@ -25,6 +27,8 @@ export interface ScaleOutOptions {
   onError(what: string, error: unknown): void;
   /** Poll interval of members and the follower (default 100 ms). */
   pollIntervalMs?: number;
+  /** When the store is on PostgreSQL with streaming replicas: the primary, its schema and the replicas, monitored for the panel. */
+  replicaSet?: { primary: string; schema?: string; replicas: string[] };
 }
 
 /** The running scale-out pieces, and what `createServer` needs to show them. */
@@ -85,12 +89,18 @@ export async function startScaleOut(store: EventStore, o: ScaleOutOptions): Prom
     await shards.close();
     throw e;
   });
+  let replicaSet: ReplicaSet | undefined;
   const close = async (): Promise<void> => {
     await Promise.all(members.map((m) => m.stop()));
+    await replicaSet?.close();
     await follower.close();
     await shards.close();
   };
   try {
+    if (o.replicaSet) {
+      const { primary, schema, replicas } = o.replicaSet;
+      replicaSet = await openReplicaSet({ primary, replicas, ...(schema === undefined ? {} : { schema }) });
+    }
     for (const memberId of ['notifier-1', 'notifier-2']) {
       members.push(await openConsumerGroup({ store, group: 'notifications', partitions: 8, memberId, handler: notify, pollIntervalMs }));
     }
@@ -104,7 +114,7 @@ export async function startScaleOut(store: EventStore, o: ScaleOutOptions): Prom
   return {
     server: {
       groups: { names: ['notifications', 'shard-copy'] },
-      replication: { follower, label: join(o.dir, 'replica.db') },
+      replication: { follower, label: join(o.dir, 'replica.db'), ...(replicaSet === undefined ? {} : { replicaSet }) },
       shards: { store: shards, label: 'every stream of the orders log, copied by the shard-copy group, hashed by stream id' },
     },
     shards,

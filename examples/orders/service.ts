@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import {
-  type EventBus, type EventStore, openEventBus, openPostgresEventStore, openSagaEngine, openSqliteEventStore, type Projector, type SagaEngine, startOutboxRelay, startProjector, storeDatabase,
+  InvalidArgumentError, type EventBus, type EventStore, openEventBus, openPostgresEventStore, openSagaEngine, openSqliteEventStore, type Projector, type SagaEngine, startOutboxRelay, startProjector, storeDatabase,
 } from '../../src/index.js';
 import { createMetrics, createServer, instrumentSaga, instrumentStore, sagaOverview, StepTimeline, type TesseraApp } from '../../src/server/index.js';
 import { startChoreographedOrders } from './choreography.js';
@@ -32,7 +32,7 @@ export interface OrderServiceOptions {
    * Runs the scale-out demo (consumer groups, a log-shipping follower into `<dir>/replica.db`, a sharded
    * copy in `<dir>/shards/`) and shows its dashboard panels (see `scale-out.ts`). Off by default.
    */
-  scaleOut?: { dir: string };
+  scaleOut?: { dir: string; /** Streaming replicas of the PostgreSQL `db` (`postgres://…`), shown in the replication panel. */ replicas?: string[] };
 }
 
 /** The running orders service (not listening yet: see `listenService`). */
@@ -66,7 +66,11 @@ export const STARTING_STOCK: Readonly<Record<string, number>> = { apple: 5_000, 
  */
 export async function startOrderService(o: OrderServiceOptions = {}): Promise<OrderService> {
   const target = o.db ?? './data/orders.db';
-  const raw = /^postgres(ql)?:\/\//.test(target) ? await openPostgres(target) : await openSqliteEventStore({ path: prepareFile(target) });
+  const replicas = o.scaleOut?.replicas ?? [];
+  if (replicas.length > 0 && !isPostgres(target)) {
+    throw new InvalidArgumentError('scaleOut.replicas', 'needs a postgres:// db (streaming replicas of it)', 'Set TESSERA_DB=postgres://… with TESSERA_REPLICAS, or leave TESSERA_REPLICAS out.');
+  }
+  const raw = isPostgres(target) ? await openPostgres(target) : await openSqliteEventStore({ path: prepareFile(target) });
   const metrics = createMetrics();
   const store = instrumentStore(raw, metrics);
   try {
@@ -84,6 +88,7 @@ export async function startOrderService(o: OrderServiceOptions = {}): Promise<Or
     // The app (and its logger) exists only after the scale-out pieces it shows: errors find it here.
     const logTo: { log?: TesseraApp['log'] } = {};
     const scaleOut = o.scaleOut === undefined ? null : await startScaleOut(raw, {
+      ...(replicas.length > 0 ? { replicaSet: { ...pgTarget(target), replicas: replicas.map((r) => pgTarget(r).primary) } } : {}),
       dir: o.scaleOut.dir, ...(o.pollIntervalMs === undefined ? {} : { pollIntervalMs: o.pollIntervalMs }), onError: (what, e) => logTo.log?.error({ err: e }, `${what} stopped`),
     });
     const app = await createServer({
@@ -118,11 +123,19 @@ export async function startOrderService(o: OrderServiceOptions = {}): Promise<Or
   }
 }
 
-function openPostgres(url: string): Promise<EventStore> {
+const isPostgres = (target: string): boolean => /^postgres(ql)?:\/\//.test(target);
+
+/** `postgres://…?schema=name` as a connection string and a schema. */
+function pgTarget(url: string): { primary: string; schema?: string } {
   const parsed = new URL(url);
   const schema = parsed.searchParams.get('schema');
   parsed.searchParams.delete('schema');
-  return openPostgresEventStore({ connectionString: parsed.toString(), ...(schema === null ? {} : { schema }) });
+  return { primary: parsed.toString(), ...(schema === null ? {} : { schema }) };
+}
+
+function openPostgres(url: string): Promise<EventStore> {
+  const { primary, schema } = pgTarget(url);
+  return openPostgresEventStore({ connectionString: primary, ...(schema === undefined ? {} : { schema }) });
 }
 
 function prepareFile(path: string): string {

@@ -7,6 +7,7 @@
  * npm start -- --decline-rate 0.2 --shipping-timeout-rate 0.3
  * TESSERA_DB=postgres://postgres@127.0.0.1/test npm start
  * TESSERA_ADMIN_TOKEN=secret npm start -- --host 0.0.0.0
+ * TESSERA_DB=postgres://db1/app TESSERA_REPLICAS=postgres://db2/app,postgres://db3/app npm start
  * ```
  */
 import { dirname } from 'node:path';
@@ -29,7 +30,8 @@ const { values } = parseArgs({
 if (values.help) {
   console.log('Usage: npm start -- [--port 3000] [--host 127.0.0.1] [--simulate <orders/s>] [--decline-rate 0.05] [--shipping-timeout-rate 0.1] [--no-scale-out]');
   console.log('  scale-out (default on): consumer groups, a log-shipping follower into replica.db and a sharded copy in shards/, next to the SQLite file (./data for PostgreSQL)');
-  console.log('Environment: TESSERA_DB (file path or postgres://…), TESSERA_BUS (nats://…), TESSERA_ADMIN_TOKEN, TESSERA_LOG_LEVEL');
+  console.log('Environment: TESSERA_DB (file path or postgres://…), TESSERA_BUS (nats://…), TESSERA_ADMIN_TOKEN, TESSERA_LOG_LEVEL,');
+  console.log('  TESSERA_REPLICAS (postgres://…,postgres://…: streaming replicas of TESSERA_DB, shown in the replication panel)');
   process.exit(0);
 }
 const number = (name: string, value: string, max: number): number => {
@@ -45,12 +47,13 @@ const rate = number('simulate', values.simulate, 1_000);
 const adminToken = process.env.TESSERA_ADMIN_TOKEN || undefined;
 const dbTarget = process.env.TESSERA_DB || './data/orders.db';
 const dataDir = /^postgres(ql)?:\/\//.test(dbTarget) ? './data' : dirname(dbTarget);
+const replicas = (process.env.TESSERA_REPLICAS ?? '').split(',').map((r) => r.trim()).filter((r) => r.length > 0);
 
 const svc = await startOrderService({
   ...(process.env.TESSERA_DB ? { db: process.env.TESSERA_DB } : {}),
   ...(process.env.TESSERA_BUS ? { bus: process.env.TESSERA_BUS } : {}),
   ...(adminToken === undefined ? {} : { adminToken }),
-  ...(values['no-scale-out'] ? {} : { scaleOut: { dir: dataDir } }),
+  ...(values['no-scale-out'] ? {} : { scaleOut: { dir: dataDir, replicas } }),
   failures: { paymentDeclineRate: number('decline-rate', values['decline-rate'], 1), shippingTimeoutRate: number('shipping-timeout-rate', values['shipping-timeout-rate'], 1) },
 });
 let url: string;

@@ -5,8 +5,13 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenService } from '../../src/server/index.js';
 import { ROOT } from '../cli/run-cli.js';
+import { type OrderService, startOrderService } from '../../examples/orders/service.js';
 import { ADMIN_TOKEN, orderBody } from '../server/harness.js';
 import { useScaleOutService } from '../server/panels-harness.js';
+import { type PgCluster, startPgCluster } from '../support/pg-cluster.js';
+import { type PgReplica, startPgReplica, waitForReplay } from '../support/pg-replica.js';
+import { freshSchemaName } from '../support/pg-schema.js';
+import { tempDir } from '../support/tmp.js';
 
 /** Debian's chromium (`.ci/run` installs it with apt when missing). */
 function chromiumPath(): string {
@@ -75,5 +80,43 @@ describe('scale-out panels in headless Chromium', () => {
     await page.locator('#panel-shards').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'dashboard-panels.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('replication panel with a PostgreSQL replica set, in headless Chromium', () => {
+  const tmp = tempDir('tessera-panels-pg-browser-');
+  let primary: PgCluster;
+  let replicas: PgReplica[] = [];
+  let svc: OrderService;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    primary = await startPgCluster();
+    replicas = await Promise.all([startPgReplica(primary, 'r1'), startPgReplica(primary, 'r2')]);
+    svc = await startOrderService({
+      db: `${primary.url}?schema=${freshSchemaName('panels')}`, logger: false, pollIntervalMs: 20, scaleOut: { dir: tmp.dir, replicas: replicas.map((r) => r.url) },
+    });
+    await waitForReplay(primary.url, replicas);
+    browser = await chromium.launch({ executablePath: chromiumPath(), args: ARGS });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await svc?.close();
+    await Promise.all(replicas.map((r) => r.destroy()));
+    await primary?.destroy();
+    tmp.remove();
+  });
+
+  it('lists both replicas as healthy and in rotation', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${await listenService(svc.app, { port: 0 })}/dashboard/`);
+    for (const r of replicas) {
+      await expect.poll(() => page.getByTestId(`replica-set-${new URL(r.url).host}`).locator('td').nth(1).textContent(), { timeout: 30_000 }).toBe('healthy');
+      expect(await page.getByTestId(`replica-set-${new URL(r.url).host}`).locator('td').nth(2).textContent()).toBe('in');
+    }
+    await page.locator('#panel-replication').screenshot({ path: join(SHOTS, 'dashboard-replica-set.png') });
+    expect(errors).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type LogShippingFollower, verifyReplica } from '../../replication/index.js';
+import { type LogShippingFollower, type ReplicaSet, verifyReplica } from '../../replication/index.js';
 import { requireAdmin } from '../auth.js';
 import type { ServerContext, TesseraApp } from '../context.js';
 
@@ -16,6 +16,8 @@ export interface ReplicationSource {
   follower: LogShippingFollower;
   /** Where the copy lives, as shown (e.g. its file path). */
   label: string;
+  /** A PostgreSQL replica set of the service's database (its monitor's status and lag history are shown too). */
+  replicaSet?: ReplicaSet;
 }
 
 /** Events counted past the follower's position at most; beyond it the lag is a lower bound. */
@@ -27,11 +29,32 @@ const followerSchema = z.object({
   label: z.string(), sourcePosition: z.string(), copied: z.string(), updatedAt: z.number(), head: z.string(),
   lagEvents: z.number(), lagExact: z.boolean(), lagMs: z.number(), copyRate: z.number().nullable(),
 });
+const replicaSchema = z.object({
+  name: z.string(), healthy: z.boolean(), inRotation: z.boolean(), reason: z.string().nullable(), lagBytes: z.number(), lagMs: z.number(), syncState: z.string().nullable(),
+});
+const replicaSetSchema = z.object({
+  primary: z.object({ name: z.string(), healthy: z.boolean(), lsn: z.string() }),
+  replicas: z.array(replicaSchema),
+  failovers: z.number(),
+  /** Lag per replica over the monitor's recent probes, oldest first. */
+  history: z.array(z.object({ at: z.number(), lagMs: z.record(z.string(), z.number()) })),
+});
 const divergenceSchema = z.object({ index: z.number(), kind: z.enum(['mismatch', 'missing', 'extra']), eventId: z.string(), streamId: z.string(), fields: z.array(z.string()) });
 const verifySchema = z.object({
   identical: z.boolean(), untilSourcePosition: z.string(), sourceEvents: z.number(), replicaEvents: z.number(), streams: z.number(),
   sourceDigest: z.string(), replicaDigest: z.string(), divergenceCount: z.number(), divergences: z.array(divergenceSchema), ms: z.number(),
 });
+
+/** The replica set's last probe and its lag over time (at most the last 60 points), as JSON. */
+function replicaSetView(rs: ReplicaSet): z.infer<typeof replicaSetSchema> {
+  const s = rs.status();
+  return {
+    primary: { name: s.primary.name, healthy: s.primary.healthy, lsn: s.primary.lsn },
+    replicas: s.replicas.map((r) => ({ name: r.name, healthy: r.healthy, inRotation: r.inRotation, reason: r.reason, lagBytes: r.lagBytes, lagMs: r.lagMs, syncState: r.syncState })),
+    failovers: s.failovers,
+    history: rs.lagHistory().slice(-60).map((p) => ({ at: p.at.getTime(), lagMs: Object.fromEntries(p.replicas.map((r) => [r.name, r.lagMs])) })),
+  };
+}
 
 /**
  * `GET /api/replication` (the follower's position, lag in events and ms, copy rate) and the admin action
@@ -47,7 +70,7 @@ export function replicationRoutes(app: TesseraApp, ctx: ServerContext, source: R
   };
 
   app.get('/api/replication', {
-    schema: { summary: 'Log-shipping follower: position, lag in events and ms, copy rate', response: { 200: z.object({ follower: followerSchema }) } },
+    schema: { summary: 'Log-shipping follower: position, lag in events and ms, copy rate', response: { 200: z.object({ follower: followerSchema, replicaSet: replicaSetSchema.nullable() }) } },
   }, async () => {
     const cp = await source.follower.checkpoint();
     const behind = await ctx.store.readAll({ fromPosition: cp.sourcePosition + 1n, maxCount: LAG_SCAN });
@@ -61,6 +84,7 @@ export function replicationRoutes(app: TesseraApp, ctx: ServerContext, source: R
         lagMs: behind.length === 0 ? 0 : Math.max(0, now - behind[0]!.recordedAt.getTime()),
         copyRate: rate(now, cp.copied),
       },
+      replicaSet: source.replicaSet === undefined ? null : replicaSetView(source.replicaSet),
     };
   });
 

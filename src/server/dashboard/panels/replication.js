@@ -23,12 +23,32 @@ export default function mount(el, api) {
     h('div', { className: 'row' }, verify, h('span', { className: 'dim' }, 'compares ids, streams, versions and hashes up to the checkpoint')), result);
   const samples = [];
   let busy = false;
+  // Shown only when the service runs on PostgreSQL with streaming replicas configured.
+  const setBody = h('tbody');
+  const setMeta = h('div', { className: 'dim' });
+  const set = h('div', { hidden: true }, h('h2', {}, 'Replica set'), setMeta,
+    h('table', {}, h('thead', {}, h('tr', {}, ...['replica', 'health', 'rotation', 'lag bytes', 'lag ms', 'sync'].map((t) => h('th', {}, t)))), setBody));
+  set.dataset.testid = 'replica-set';
+  el.append(set);
+
+  function showSet(s) {
+    set.hidden = false;
+    setMeta.textContent = `primary ${s.primary.name} (${s.primary.healthy ? 'healthy' : 'unreachable'}) at ${s.primary.lsn} · ${s.failovers} failover(s) followed`;
+    setBody.replaceChildren(...s.replicas.map((r) => {
+      const tr = h('tr', { title: r.reason ?? '' }, h('td', {}, r.name),
+        h('td', {}, h('span', { className: `pill ${r.healthy ? 's-live' : 's-failed'}` }, r.healthy ? 'healthy' : r.reason ?? 'unhealthy')),
+        h('td', {}, r.inRotation ? 'in' : 'out'), h('td', {}, String(r.lagBytes)), h('td', {}, String(r.lagMs)), h('td', {}, r.syncState ?? '—'));
+      tr.dataset.testid = `replica-set-${r.name}`;
+      return tr;
+    }));
+  }
 
   api.on('stats', async () => {
     if (busy) return;
     busy = true;
     try {
-      const { follower: r } = await api.get('/api/replication');
+      const data = await api.get('/api/replication');
+      const r = data.follower;
       f.label.textContent = r.label;
       f.position.textContent = `${r.sourcePosition} / ${r.head}`;
       f.lag.textContent = `${r.lagExact ? '' : '≥ '}${r.lagEvents} events · ${(r.lagMs / 1000).toFixed(2)} s`;
@@ -37,6 +57,7 @@ export default function mount(el, api) {
       samples.push(r.lagEvents);
       if (samples.length > 60) samples.shift();
       drawSparkline(canvas, samples, '--warn');
+      if (data.replicaSet) showSet(data.replicaSet);
     } catch (e) {
       f.lag.textContent = api.errorText(e);
     } finally {
