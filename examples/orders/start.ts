@@ -10,7 +10,7 @@
  * TESSERA_DB=postgres://db1/app TESSERA_REPLICAS=postgres://db2/app,postgres://db3/app npm start
  * ```
  */
-import { dirname } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { listenService } from '../../src/server/index.js';
 import { startOrderService } from './service.js';
@@ -29,7 +29,8 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log('Usage: npm start -- [--port 3000] [--host 127.0.0.1] [--simulate <orders/s>] [--decline-rate 0.05] [--shipping-timeout-rate 0.1] [--no-scale-out]');
-  console.log('  scale-out (default on): consumer groups, a log-shipping follower into replica.db and a sharded copy in shards/, next to the SQLite file (./data for PostgreSQL)');
+  console.log('  scale-out (default on): consumer groups, a log-shipping follower into replica.db and a sharded copy in shards/, in ./data');
+  console.log('  (next to orders.db; <file>-scale-out/ for another SQLite file; data/pg-<host-db-schema>/ for PostgreSQL)');
   console.log('Environment: TESSERA_DB (file path or postgres://…), TESSERA_BUS (nats://…), TESSERA_ADMIN_TOKEN, TESSERA_LOG_LEVEL,');
   console.log('  TESSERA_REPLICAS (postgres://…,postgres://…: streaming replicas of TESSERA_DB, shown in the replication panel)');
   process.exit(0);
@@ -42,11 +43,17 @@ const number = (name: string, value: string, max: number): number => {
   }
   return n;
 };
+function slug(text: string): string {
+  return text.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 80);
+}
 const port = number('port', values.port, 65_535);
 const rate = number('simulate', values.simulate, 1_000);
 const adminToken = process.env.TESSERA_ADMIN_TOKEN || undefined;
 const dbTarget = process.env.TESSERA_DB || './data/orders.db';
-const dataDir = /^postgres(ql)?:\/\//.test(dbTarget) ? './data' : dirname(dbTarget);
+// Each source gets its own copies: a follower checkpoint or a shard file of another database would not fit.
+const dataDir = /^postgres(ql)?:\/\//.test(dbTarget)
+  ? join('./data', `pg-${slug(`${new URL(dbTarget).host}${new URL(dbTarget).pathname}-${new URL(dbTarget).searchParams.get('schema') ?? 'tessera'}`)}`)
+  : basename(dbTarget) === 'orders.db' ? dirname(dbTarget) : join(dirname(dbTarget), `${basename(dbTarget, extname(dbTarget))}-scale-out`);
 const replicas = (process.env.TESSERA_REPLICAS ?? '').split(',').map((r) => r.trim()).filter((r) => r.length > 0);
 
 const svc = await startOrderService({
