@@ -7,7 +7,8 @@
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
-import { type EventStore, openSqliteEventStore } from '../src/index.js';
+// The package's eventstore entry (tessera/eventstore), as an app that only streams events imports it.
+import { type EventStore, openSqliteEventStore } from '../src/eventstore/index.js';
 import { EVENT_TYPE, eventData } from './payload.js';
 import { openRawSqlite } from './targets/sqlite.js';
 import { RAW_PG_SCHEMA, tesseraPgOpener } from './targets/pg.js';

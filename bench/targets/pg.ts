@@ -1,6 +1,6 @@
 import pg from 'pg';
-import * as tessera from '../../src/index.js';
-import type { EventStore } from '../../src/index.js';
+import * as tessera from '../../src/eventstore/index.js';
+import type { EventStore } from '../../src/eventstore/index.js';
 import { EVENT_TYPE, eventData } from '../payload.js';
 import type { RowSpec, Target } from '../types.js';
 import { freshDatabase } from './pg-admin.js';

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { openSqliteEventStore } from '../../src/index.js';
+import { openSqliteEventStore } from '../../src/eventstore/index.js';
 import { pooledUuidV7 } from '../ids.js';
 import { EVENT_TYPE, eventData, tempFile } from '../payload.js';
 import type { RowSpec, Target } from '../types.js';
