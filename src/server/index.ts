@@ -22,5 +22,8 @@ export { listenService } from './listen.js';
 export { LiveFeed } from './live.js';
 export { createMetrics, type MetricSources, type TesseraMetrics } from './metrics.js';
 export type { DashboardPanel } from './routes/dashboard.js';
+export type { GroupsSource } from './routes/groups.js';
+export type { ReplicationSource } from './routes/replication.js';
+export type { ShardsSource } from './routes/shards.js';
 export { recentSagas, sagaCounts, sagaOverview, type SagaSummary } from './saga-overview.js';
 export { type StepAttempt, StepTimeline } from './timeline.js';
