@@ -60,7 +60,7 @@ BEGIN
       END IF;
     END LOOP;
     SELECT xid_offset INTO v_off FROM log_clock;
-    PERFORM append_events_group(ARRAY(SELECT current_schema() || ':' || s FROM unnest(p_streams) AS s), p_streams,
+    PERFORM append_events_group(ARRAY(SELECT (current_schema() || ':' || s) COLLATE "default" FROM unnest(p_streams) AS s), p_streams,
       array_fill('any'::text, ARRAY[cardinality(p_streams)]), p_counts, p_recorded_at, p_ids, p_types, p_data, p_metadata, p_sv, v_off);
     IF p_notify THEN
       PERFORM pg_notify(left('tessera_' || current_schema(), 63), '');
