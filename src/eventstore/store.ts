@@ -2,10 +2,11 @@ import { InvalidArgumentError, StoreClosedError } from '../errors.js';
 import type { SqlDriver, SqlExecutor } from '../storage/port.js';
 import type { Clock } from '../support/clock.js';
 import type { IdGenerator } from '../support/ids.js';
-import { requireBoundedString, requireOptionsObject, requirePositiveInt } from '../support/validate.js';
+import { requireBoundedString, requireOptionsObject } from '../support/validate.js';
 import { aggregateStream } from './aggregate.js';
 import type { AppendRequest, EventStoreBackend } from './backend.js';
-import { DEFAULT_HANDLER_RETRY, SubscriptionLoop, settleStopped } from './subscription.js';
+import { pagedStreamAll, type StreamAllOptions, subscriptionConfig } from './read-options.js';
+import { SubscriptionLoop, settleStopped } from './subscription.js';
 import type {
   AggregateOptions,
   AppendOptions,
@@ -126,47 +127,25 @@ export class TesseraEventStore implements EventStore {
 
   subscribeToAll(opts: SubscribeOptions): Subscription {
     this.#assertOpen();
-    const o = requireOptionsObject(opts, 'options') as Partial<SubscribeOptions>;
-    if (typeof o.handler !== 'function') {
-      throw new InvalidArgumentError('handler', 'is not a function', 'Pass subscribeToAll({ handler: async (event) => { … } }).');
-    }
-    const retry = { ...DEFAULT_HANDLER_RETRY, ...requireOptionsObject(o.retry, 'retry') };
-    requirePositiveInt(retry.maxAttempts, 'retry.maxAttempts');
+    const config = subscriptionConfig(opts);
     const loop = new SubscriptionLoop(
       {
         readPage: (from, max, types) => this.readAll({ fromPosition: from, maxCount: max, ...(types ? { types } : {}) }),
         waitForEvents: (ms, signal) => this.rt.backend.waitForEvents(ms, signal),
         random: this.rt.random,
       },
-      {
-        fromPosition: validateFrom(o.fromPosition, 'fromPosition', 0n) ?? 0n,
-        handler: o.handler,
-        types: validateTypes(o.types),
-        retry,
-        pollIntervalMs: o.pollIntervalMs === undefined ? 100 : requirePositiveInt(o.pollIntervalMs, 'pollIntervalMs'),
-        batchSize: o.batchSize === undefined ? 500 : requirePositiveInt(o.batchSize, 'batchSize'),
-      },
+      config,
     );
     this.#subscriptions.add(loop);
     void loop.done.finally(() => this.#subscriptions.delete(loop)).catch(() => undefined);
     return settleStopped(loop);
   }
 
-  async *streamAll(opts?: { fromPosition?: bigint; types?: string[]; batchSize?: number }): AsyncIterable<RecordedEvent> {
+  async *streamAll(opts?: StreamAllOptions): AsyncIterable<RecordedEvent> {
     this.#assertOpen();
-    const o = requireOptionsObject(opts, 'options') as { fromPosition?: bigint; types?: string[]; batchSize?: number };
-    let from = validateFrom(o.fromPosition, 'fromPosition', 0n) ?? 0n;
-    const types = validateTypes(o.types);
-    const pageSize = o.batchSize === undefined ? STREAM_ALL_PAGE : requirePositiveInt(o.batchSize, 'batchSize');
-    // Keyset pages: no read transaction stays open between pages, so writers and checkpoints are never blocked.
-    for (;;) {
-      const page = await this.readAll({ fromPosition: from, maxCount: pageSize, ...(types ? { types } : {}) });
-      for (const e of page) yield e;
-      const last = page[page.length - 1];
-      if (last === undefined || page.length < pageSize) return;
-      from = last.globalPosition + 1n;
-    }
+    yield* pagedStreamAll((o) => this.readAll(o), opts, STREAM_ALL_PAGE);
   }
+
 
   async readEventsById(ids: string[]): Promise<RecordedEvent[]> {
     this.#assertOpen();

@@ -1,12 +1,13 @@
 import { EventIdConflictError, InvalidArgumentError, StaleShardMapError, StoreClosedError } from '../errors.js';
-import { DEFAULT_HANDLER_RETRY, SubscriptionLoop, settleStopped } from '../eventstore/subscription.js';
+import { pagedStreamAll, type StreamAllOptions, subscriptionConfig } from '../eventstore/read-options.js';
+import { SubscriptionLoop, settleStopped } from '../eventstore/subscription.js';
 import type {
   AggregateOptions, AppendOptions, AppendResult, EventStore, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, SubscribeOptions, Subscription,
 } from '../eventstore/types.js';
 import { MAX_EVENTS_PER_APPEND, validateFrom, validateMaxCount, validateStreamId, validateTypes } from '../eventstore/validation.js';
 import { WakeSignal } from '../eventstore/wake-signal.js';
 import type { IdGenerator } from '../support/ids.js';
-import { requireOptionsObject, requirePositiveInt } from '../support/validate.js';
+import { requireOptionsObject } from '../support/validate.js';
 import { POSITION_STRIDE } from './map.js';
 import { inflightBound, readMergedPage, SubscriptionCursor, withMergedPositions } from './merged-read.js';
 import type { ShardQuery } from './query.js';
@@ -162,48 +163,26 @@ export class ShardedEventStore implements EventStore {
 
   subscribeToAll(opts: SubscribeOptions): Subscription {
     this.#assertOpen();
-    const o = requireOptionsObject(opts, 'options') as Partial<SubscribeOptions>;
-    if (typeof o.handler !== 'function') {
-      throw new InvalidArgumentError('handler', 'is not a function', 'Pass subscribeToAll({ handler: async (event) => { … } }).');
-    }
-    const retry = { ...DEFAULT_HANDLER_RETRY, ...requireOptionsObject(o.retry, 'retry') };
-    requirePositiveInt(retry.maxAttempts, 'retry.maxAttempts');
-    const fromPosition = validateFrom(o.fromPosition, 'fromPosition', 0n) ?? 0n;
-    const cursor = new SubscriptionCursor(fromPosition);
+    const config = subscriptionConfig(opts);
+    const cursor = new SubscriptionCursor(config.fromPosition);
     const loop = new SubscriptionLoop(
       {
         readPage: async (from, max, types) => cursor.remember(await this.#page(cursor.advance(from), max, types)),
         waitForEvents: (ms, signal) => this.#wake.wait(ms, signal),
         random: this.rt.random,
       },
-      {
-        fromPosition,
-        handler: o.handler,
-        types: validateTypes(o.types),
-        retry,
-        pollIntervalMs: o.pollIntervalMs === undefined ? 100 : requirePositiveInt(o.pollIntervalMs, 'pollIntervalMs'),
-        batchSize: o.batchSize === undefined ? 500 : requirePositiveInt(o.batchSize, 'batchSize'),
-      },
+      config,
     );
     this.#subscriptions.add(loop);
     void loop.done.finally(() => this.#subscriptions.delete(loop)).catch(() => undefined);
     return settleStopped(loop);
   }
 
-  async *streamAll(opts?: { fromPosition?: bigint; types?: string[]; batchSize?: number }): AsyncIterable<RecordedEvent> {
+  async *streamAll(opts?: StreamAllOptions): AsyncIterable<RecordedEvent> {
     this.#assertOpen();
-    const o = requireOptionsObject(opts, 'options') as { fromPosition?: bigint; types?: string[]; batchSize?: number };
-    let from = validateFrom(o.fromPosition, 'fromPosition', 0n) ?? 0n;
-    const types = validateTypes(o.types);
-    const pageSize = o.batchSize === undefined ? 1_000 : requirePositiveInt(o.batchSize, 'batchSize');
-    for (;;) {
-      const page = await this.readAll({ fromPosition: from, maxCount: pageSize, ...(types ? { types } : {}) });
-      for (const e of page) yield e;
-      const last = page[page.length - 1];
-      if (last === undefined || page.length < pageSize) return;
-      from = last.globalPosition + 1n;
-    }
+    yield* pagedStreamAll((o) => this.readAll(o), opts, 1_000);
   }
+
 
   async streamExists(streamId: string): Promise<boolean> {
     this.#assertOpen();
