@@ -115,6 +115,8 @@ describe('replication panel with a PostgreSQL replica set, in headless Chromium'
     for (const r of replicas) {
       await expect.poll(() => page.getByTestId(`replica-set-${new URL(r.url).host}`).locator('td').nth(1).textContent(), { timeout: 30_000 }).toBe('healthy');
       expect(await page.getByTestId(`replica-set-${new URL(r.url).host}`).locator('td').nth(2).textContent()).toBe('in');
+      // Lag over time: one chart per replica, drawn from the monitor's history.
+      expect(await page.getByTestId(`replica-lag-chart-${new URL(r.url).host}`).count()).toBe(1);
     }
     await page.locator('#panel-replication').screenshot({ path: join(SHOTS, 'dashboard-replica-set.png') });
     expect(errors).toEqual([]);

@@ -1,5 +1,6 @@
 // Replication: the log-shipping follower's position, lag (events and ms, with a one-minute line), copy rate,
-// and the admin action "verify" (the copy compared event by event with the source up to the checkpoint).
+// the replica set's replicas with their lag over time (PostgreSQL), and the admin action "verify" (the copy compared event by
+// event with the source up to the checkpoint).
 
 import { drawSparkline } from '../sparkline.js';
 
@@ -27,7 +28,7 @@ export default function mount(el, api) {
   const setBody = h('tbody');
   const setMeta = h('div', { className: 'dim' });
   const set = h('div', { hidden: true }, h('h2', {}, 'Replica set'), setMeta,
-    h('table', {}, h('thead', {}, h('tr', {}, ...['replica', 'health', 'rotation', 'lag bytes', 'lag ms', 'sync'].map((t) => h('th', {}, t)))), setBody));
+    h('table', {}, h('thead', {}, h('tr', {}, ...['replica', 'health', 'rotation', 'lag bytes', 'lag ms', 'lag ms, last probes', 'sync'].map((t) => h('th', {}, t)))), setBody));
   set.dataset.testid = 'replica-set';
   el.append(set);
 
@@ -35,10 +36,15 @@ export default function mount(el, api) {
     set.hidden = false;
     setMeta.textContent = `primary ${s.primary.name} (${s.primary.healthy ? 'healthy' : 'unreachable'}) at ${s.primary.lsn} · ${s.failovers} failover(s) followed`;
     setBody.replaceChildren(...s.replicas.map((r) => {
+      const chart = h('canvas', { width: 160, height: 28 });
+      chart.dataset.testid = `replica-lag-chart-${r.name}`;
       const tr = h('tr', { title: r.reason ?? '' }, h('td', {}, r.name),
         h('td', {}, h('span', { className: `pill ${r.healthy ? 's-live' : 's-failed'}` }, r.healthy ? 'healthy' : r.reason ?? 'unhealthy')),
-        h('td', {}, r.inRotation ? 'in' : 'out'), h('td', {}, String(r.lagBytes)), h('td', {}, String(r.lagMs)), h('td', {}, r.syncState ?? '—'));
+        h('td', {}, r.inRotation ? 'in' : 'out'), h('td', {}, String(r.lagBytes)), h('td', {}, String(r.lagMs)), h('td', {}, chart),
+        h('td', {}, r.syncState ?? '—'));
       tr.dataset.testid = `replica-set-${r.name}`;
+      // Lag over time: the monitor's recent probes of this replica (the same history /api/replication returns).
+      drawSparkline(chart, s.history.map((p) => p.lagMs[r.name] ?? 0), '--warn');
       return tr;
     }));
   }
