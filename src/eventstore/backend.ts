@@ -31,7 +31,10 @@ export interface AppendRequest {
   recordedAt: number;
 }
 
-/** A stored event as the engine returns it, before upcasting. */
+/**
+ * A stored event as the engine returns it, before upcasting. Engines build it with the keys in this order and
+ * leave `metadata` out when there is none, so an event no upcaster touches is returned to the caller as it is.
+ */
 export interface StoredEvent {
   id: string;
   streamId: string;
@@ -39,9 +42,9 @@ export interface StoredEvent {
   globalPosition: bigint;
   type: string;
   data: unknown;
-  metadata: Record<string, unknown> | undefined;
-  schemaVersion: number;
   recordedAt: Date;
+  schemaVersion: number;
+  metadata?: Record<string, unknown>;
 }
 
 /** A stored snapshot row. */

@@ -111,7 +111,7 @@ export class TesseraEventStore implements EventStore {
       maxCount: validateMaxCount(o.maxCount),
       backward: direction === 'backward',
     });
-    return rows.map((r) => this.rt.upcasters.toRecorded(r));
+    return this.rt.upcasters.toRecordedAll(rows);
   }
 
   async readAll(opts?: ReadAllOptions): Promise<RecordedEvent[]> {
@@ -122,7 +122,7 @@ export class TesseraEventStore implements EventStore {
       maxCount: validateMaxCount(o.maxCount),
       types: validateTypes(o.types),
     });
-    return rows.map((r) => this.rt.upcasters.toRecorded(r));
+    return this.rt.upcasters.toRecordedAll(rows);
   }
 
   subscribeToAll(opts: SubscribeOptions): Subscription {
@@ -157,7 +157,7 @@ export class TesseraEventStore implements EventStore {
     }
     const valid = ids.map((id, i) => requireBoundedString(id, `ids[${i}]`, EVENT_ID_MAX_BYTES));
     const rows = await this.rt.backend.readByIds([...new Set(valid)]);
-    return rows.map((r) => this.rt.upcasters.toRecorded(r));
+    return this.rt.upcasters.toRecordedAll(rows);
   }
 
   async streamExists(streamId: string): Promise<boolean> {

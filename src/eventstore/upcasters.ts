@@ -46,16 +46,21 @@ export class UpcasterRegistry {
     return (this.#chains.get(type)?.size ?? 0) + 1;
   }
 
+  /** {@link toRecorded} of every row; with no upcasters registered the rows already are the public shape. */
+  toRecordedAll(rows: StoredEvent[]): RecordedEvent[] {
+    return this.#chains.size === 0 ? rows : rows.map((r) => this.toRecorded(r));
+  }
+
   /** Turns a stored row into the public event shape, upgrading its data to the current schema version. */
   toRecorded(e: StoredEvent): RecordedEvent {
+    const chain = this.#chains.get(e.type);
+    // A stored event has the public shape (same keys, same order); only an upcast needs a new object.
+    if (chain === undefined || !chain.has(e.schemaVersion)) return e;
     let data = e.data;
     let version = e.schemaVersion;
-    const chain = this.#chains.get(e.type);
-    if (chain !== undefined) {
-      for (let u = chain.get(version); u !== undefined; u = chain.get(version)) {
-        data = u.upcast(data, e.metadata);
-        version++;
-      }
+    for (let u = chain.get(version); u !== undefined; u = chain.get(version)) {
+      data = u.upcast(data, e.metadata);
+      version++;
     }
     const recorded: RecordedEvent = {
       id: e.id,

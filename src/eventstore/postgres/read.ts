@@ -72,15 +72,16 @@ export interface EventRow {
 }
 
 export function toStoredEvent(r: EventRow): StoredEvent {
-  return {
+  const e: StoredEvent = {
     id: r.event_id,
     streamId: r.stream_id,
     streamVersion: r.stream_version,
     globalPosition: r.global_position,
     type: r.event_type,
     data: r.data,
-    metadata: r.metadata === null ? undefined : r.metadata,
-    schemaVersion: Number(r.schema_version),
     recordedAt: r.recorded_at,
+    schemaVersion: Number(r.schema_version),
   };
+  if (r.metadata !== null) e.metadata = r.metadata;
+  return e;
 }

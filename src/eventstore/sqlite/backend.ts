@@ -12,18 +12,6 @@ const NO_LIMIT = -1; // SQLite: LIMIT -1 means no limit
 const MAX_VERSION = 9223372036854775807n;
 const INSERT_CHUNK = 50; // rows per multi-row INSERT: 400 parameters, well under SQLite's limit
 
-type Row = {
-  global_position: bigint;
-  event_id: string;
-  stream_id: string;
-  stream_version: bigint;
-  event_type: string;
-  data: string;
-  metadata: string | null;
-  schema_version: bigint;
-  recorded_at: bigint;
-};
-
 /**
  * The SQLite engine behind the event store. Appends go through a {@link GroupCommitter}: appends issued
  * in the same event-loop turn share one `BEGIN IMMEDIATE … COMMIT` (one fsync), each inside its own
@@ -161,7 +149,7 @@ export class SqliteEventStoreBackend implements EventStoreBackend {
 
   async readByIds(ids: readonly string[]): Promise<StoredEvent[]> {
     if (ids.length === 0) return [];
-    return this.db.outsideTransaction(() => (this.#safe(SQL.byEventIds(ids.length)).all(...ids) as Row[]).map(toStoredEvent));
+    return this.db.outsideTransaction(() => this.#events(SQL.byEventIds(ids.length), [...ids]));
   }
 
   async streamVersion(streamId: string): Promise<bigint> {
@@ -227,30 +215,16 @@ type RawRow = [
 ];
 
 function fromRawRow(r: RawRow, streamId: string): StoredEvent {
-  const metadata = r[6];
-  return {
+  const e: StoredEvent = {
     id: r[1],
     streamId,
     streamVersion: BigInt(r[3]),
     globalPosition: BigInt(r[0]),
     type: r[4],
     data: JSON.parse(r[5]),
-    metadata: metadata === null ? undefined : (JSON.parse(metadata) as Record<string, unknown>),
-    schemaVersion: Number(r[7]),
     recordedAt: new Date(Number(r[8])),
+    schemaVersion: Number(r[7]),
   };
-}
-
-function toStoredEvent(r: Row): StoredEvent {
-  return {
-    id: r.event_id,
-    streamId: r.stream_id,
-    streamVersion: r.stream_version,
-    globalPosition: r.global_position,
-    type: r.event_type,
-    data: JSON.parse(r.data),
-    metadata: r.metadata === null ? undefined : (JSON.parse(r.metadata) as Record<string, unknown>),
-    schemaVersion: Number(r.schema_version),
-    recordedAt: new Date(Number(r.recorded_at)),
-  };
+  if (r[6] !== null) e.metadata = JSON.parse(r[6]) as Record<string, unknown>;
+  return e;
 }
