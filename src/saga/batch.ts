@@ -26,7 +26,7 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * transaction of its own: the outcome for every piece is exactly what it would be alone. On PostgreSQL the
  * transitions given as data go as one statement (`pg-apply.ts`): one round trip for the whole batch.
  *
- * A lone piece runs at once (no waiting for company), so sequential sagas lose no latency.
+ * A lone piece with nothing in flight runs at once (no waiting for company), so sequential sagas lose no latency.
  */
 export class CommitBatcher {
   readonly #store: EventStore;
@@ -36,6 +36,8 @@ export class CommitBatcher {
   #queue: Pending[] = [];
   #inFlight = 0;
   #gathering = false;
+  /** The last batch to commit held several pieces: their sagas' next transitions are likely on their way. */
+  #released = false;
 
   constructor(store: EventStore, o: { pg: PgTransitionBatch | null; maxInFlight: number; maxBatch: number }) {
     this.#store = store;
@@ -64,19 +66,25 @@ export class CommitBatcher {
 
   #pump(): void {
     if (this.#gathering || this.#inFlight >= this.#maxInFlight || this.#queue.length === 0) return;
+    // Alone, with nothing in flight and no batch just released (whose sagas would follow in microtasks): no
+    // company is coming, so the piece leaves at once instead of paying an event-loop turn per transition.
+    if (this.#inFlight === 0 && this.#queue.length === 1 && !this.#released) return this.#launch();
     // One event-loop turn before leaving: the sagas a commit just released submit their next transitions in
     // microtasks, so they join this batch instead of trailing it as a second, smaller one.
     this.#gathering = true;
     setImmediate(() => {
       this.#gathering = false;
-      while (this.#inFlight < this.#maxInFlight && this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, this.#maxBatch);
-        this.#inFlight++;
-        void this.#flush(batch).finally(() => {
-          this.#inFlight--;
-          this.#pump();
-        });
-      }
+      while (this.#inFlight < this.#maxInFlight && this.#queue.length > 0) this.#launch();
+    });
+  }
+
+  #launch(): void {
+    const batch = this.#queue.splice(0, this.#maxBatch);
+    this.#inFlight++;
+    void this.#flush(batch).finally(() => {
+      this.#inFlight--;
+      this.#released = batch.length > 1;
+      this.#pump();
     });
   }
 

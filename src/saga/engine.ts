@@ -13,7 +13,7 @@ import { type Resolved, resolveEngineOptions } from './options.js';
 import { anyRunnable, claimRunnable, loadInstanceWithSteps, type RunnableFilter } from './repo.js';
 import { decodeInstance, decodeStep, type InstanceRow, toSagaInstance, type StepRow } from './rows.js';
 import { SagaRun } from './runner.js';
-import { SAGA_MIGRATIONS, SAGA_MIGRATIONS_TABLE, T_INSTANCES, T_STEPS } from './schema.js';
+import { SAGA_MIGRATIONS, SAGA_MIGRATIONS_TABLE, SAGA_SQLITE_MIGRATIONS, SAGA_SQLITE_MIGRATIONS_TABLE, T_INSTANCES, T_STEPS } from './schema.js';
 import { isTerminalStatus, type SagaEngine, type SagaEngineOptions, type SagaInstance, type SagaListOptions, type SagaStatus, TERMINAL_STATUSES } from './types.js';
 
 /** Saga ids appear in the stream id `saga-<id>`; keep them well under the stream id limit. */
@@ -49,6 +49,7 @@ export async function openSagaEngine(opts: SagaEngineOptions): Promise<SagaEngin
   const o = resolveEngineOptions(opts);
   await runMigrations(o.db, SAGA_MIGRATIONS_TABLE, SAGA_MIGRATIONS);
   if (o.db.dialect === 'postgres') await runMigrations(o.db, SAGA_PG_MIGRATIONS_TABLE, SAGA_PG_MIGRATIONS);
+  else await runMigrations(o.db, SAGA_SQLITE_MIGRATIONS_TABLE, SAGA_SQLITE_MIGRATIONS);
   const inFlight = await o.db.query<{ saga_type: string; def_version: unknown }>(
     `SELECT saga_type, def_version FROM ${T_INSTANCES} WHERE status NOT IN (${TERMINAL_STATUSES.map(() => '?').join(', ')}) GROUP BY saga_type, def_version`,
     [...TERMINAL_STATUSES],
