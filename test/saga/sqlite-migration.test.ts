@@ -29,7 +29,7 @@ describe('SQLite saga tables clustered on their keys (migration from the first s
         { name: 'b', action: async (ctx) => void seen.push({ outputs: { ...ctx.outputs }, n: ctx.input.n }) },
       ],
     });
-    const engine = await openSagaEngine({ store, sagas: [saga], pollMs: 10 });
+    const engine = await openSagaEngine({ store, sagas: [saga], pollIntervalMs: 10 });
     try {
       const done = await engine.waitForTerminal('old-1', { timeoutMs: 10_000 });
       expect(done.status).toBe('completed');
