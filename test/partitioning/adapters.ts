@@ -34,23 +34,30 @@ export const sqliteAdapter: GroupAdapterFactory = () => {
   };
 };
 
-export const postgresAdapter: GroupAdapterFactory = () => {
+export const postgresAdapter: GroupAdapterFactory = () => postgresAdapterAt(TEST_PG_URL);
+
+/**
+ * The PostgreSQL adapter on a given server. Tests that pause members (SIGSTOP) mid-transaction use a throwaway
+ * cluster: transaction ids are cluster-wide, so a paused open transaction would hold back the gap-safe readAll of
+ * every other test on the shared server.
+ */
+export function postgresAdapterAt(url: string): GroupAdapter {
   const schema = freshSchemaName('grp');
   const stores: EventStore[] = [];
   return {
     name: 'PostgreSQL',
     openStore: async () => {
-      const s = await openPostgresEventStore({ connectionString: TEST_PG_URL, schema, maxConnections: 4 });
+      const s = await openPostgresEventStore({ connectionString: url, schema, maxConnections: 4 });
       stores.push(s);
       return s;
     },
-    childArgs: ['postgres', TEST_PG_URL, schema],
+    childArgs: ['postgres', url, schema],
     cleanup: async () => {
       for (const s of stores) await s.close();
-      await dropSchemas([schema]);
+      await dropSchemas([schema], url);
     },
   };
-};
+}
 
 /**
  * The effect table the test handlers write in the checkpoint's transaction: one row per handling, with

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPostgresEventStore, openSagaEngine, openSqliteEventStore, sagaStreamId, storeDatabase } from '../../src/index.js';
-import { dropSchemas, freshSchemaName, TEST_PG_URL } from '../support/pg-schema.js';
+import { destroyAllPgClusters, startPgCluster } from '../support/pg-cluster.js';
+import { freshSchemaName } from '../support/pg-schema.js';
 import { killAllChildren, spawnTsx, type TsxChild } from '../support/processes.js';
 import { tempDir } from '../support/tmp.js';
 import { CHAOS_LEDGER_SQL, CHAOS_LEDGER_SQL_PG, CHAOS_STEPS, chaosSaga, type ChaosInput } from './fixtures/chaos-saga.js';
@@ -27,7 +28,7 @@ function prng(seed: number): () => number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Where the runners meet: one SQLite file, or one schema on the shared PostgreSQL server. */
+/** Where the runners meet: one SQLite file, or one schema on a PostgreSQL cluster of the test's own. */
 const DATABASES = [
   {
     name: 'one SQLite file',
@@ -37,11 +38,14 @@ const DATABASES = [
     },
   },
   {
-    name: 'one PostgreSQL schema',
+    // A throwaway cluster: a SIGSTOPped runner can hold a transaction open for seconds, and transaction ids are
+    // cluster-wide, so on the shared server it would hold back every other test's gap-safe readAll.
+    name: 'a throwaway PostgreSQL cluster',
     async open() {
+      const cluster = await startPgCluster();
       const schema = freshSchemaName('saga_chaos');
-      const store = await openPostgresEventStore({ connectionString: TEST_PG_URL, schema, maxConnections: 4 });
-      return { store, spec: `postgres:${schema}`, ledger: CHAOS_LEDGER_SQL_PG, drop: () => dropSchemas([schema]) };
+      const store = await openPostgresEventStore({ connectionString: cluster.url, schema, maxConnections: 4 });
+      return { store, spec: `postgres:${schema}|${cluster.url}`, ledger: CHAOS_LEDGER_SQL_PG, drop: () => cluster.destroy() };
     },
   },
 ];
@@ -50,6 +54,7 @@ describe.each(DATABASES)('saga chaos: runner processes killed and paused on $nam
   const tmp = tempDir('tessera-saga-chaos-');
   afterAll(async () => {
     await killAllChildren();
+    await destroyAllPgClusters();
     tmp.remove();
   });
 
