@@ -6,7 +6,7 @@ import type { AppendHook, AppendResult } from '../types.js';
 import { type AppliedAppend, toRecordedEvents } from '../applied.js';
 import { WakeSignal } from '../wake-signal.js';
 import { GroupCommitter } from './group-commit.js';
-import { SQL } from './schema.js';
+import { type EventQuery, SQL } from './schema.js';
 
 const NO_LIMIT = -1; // SQLite: LIMIT -1 means no limit
 const MAX_VERSION = 9223372036854775807n;
@@ -184,47 +184,63 @@ export class SqliteEventStoreBackend implements EventStoreBackend {
   }
 
   /**
-   * Events of a `COLUMNS` query. Rows come back as arrays of plain numbers, which better-sqlite3 builds about
-   * twice as fast as objects of BigInts (bench/profile/read-variants.ts); a page holding any integer past
-   * 2^53 is read again with BigInts so no position or version ever loses precision.
+   * Events of an {@link EventQuery}: each row comes back as one JSON text and one JSON.parse builds it, data
+   * and metadata included (fewer values cross from SQLite into JavaScript; bench/profile/read-ab.ts). A page
+   * with a position or version past 2^53, which a double cannot hold, or a row that does not parse to the
+   * layout, is read again as columns: int64 as BigInt, and bad JSON fails there as it always did.
    */
-  #events(sql: string, params: unknown[], streamId?: string): StoredEvent[] {
-    const stmt = this.db.statement(sql).raw(true);
-    let rows = stmt.safeIntegers(false).all(...params) as RawRow[];
-    for (const r of rows) {
-      if (!Number.isSafeInteger(r[0]) || !Number.isSafeInteger(r[3])) {
-        rows = stmt.safeIntegers(true).all(...params) as RawRow[];
-        break;
-      }
+  #events(q: EventQuery, params: unknown[], streamId?: string): StoredEvent[] {
+    const texts = this.db.statement(q.json).pluck(true).all(...params) as string[];
+    const events = new Array<StoredEvent>(texts.length);
+    for (let i = 0; i < texts.length; i++) {
+      const r = parseRow(texts[i]!);
+      if (r === null) return this.#columnEvents(q.columns, params, streamId);
+      events[i] = toEvent(r, streamId ?? r[2]!, r[5], r[6]);
     }
-    return rows.map((r) => fromRawRow(r, streamId ?? r[2]!));
+    return events;
+  }
+
+  #columnEvents(sql: string, params: unknown[], streamId: string | undefined): StoredEvent[] {
+    const rows = this.db.statement(sql).raw(true).safeIntegers(true).all(...params) as Row<string>[];
+    return rows.map((r) => toEvent(r, streamId ?? r[2]!, JSON.parse(r[5]), r[6] === null ? null : JSON.parse(r[6])));
   }
 }
 
-/** A `COLUMNS` row in raw (array) mode: integers are numbers, or BigInts when read with safeIntegers; no stream id in reads of one stream. */
-type RawRow = [
+/** A row in the `EventQuery` layout: data and metadata as JSON text (columns) or parsed (JSON rows); no stream id in reads of one stream. */
+type Row<Json> = [
   globalPosition: number | bigint,
   eventId: string,
   streamId: string | null,
   streamVersion: number | bigint,
   type: string,
-  data: string,
-  metadata: string | null,
+  data: Json,
+  metadata: Json | null,
   schemaVersion: number | bigint,
   recordedAt: number | bigint,
 ];
 
-function fromRawRow(r: RawRow, streamId: string): StoredEvent {
+function parseRow(text: string): Row<unknown> | null {
+  let r: unknown;
+  try {
+    r = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(r) || r.length !== 9 || !Number.isSafeInteger(r[0]) || !Number.isSafeInteger(r[3])) return null;
+  return r as Row<unknown>;
+}
+
+function toEvent(r: Row<unknown>, streamId: string, data: unknown, metadata: unknown): StoredEvent {
   const e: StoredEvent = {
     id: r[1],
     streamId,
     streamVersion: BigInt(r[3]),
     globalPosition: BigInt(r[0]),
     type: r[4],
-    data: JSON.parse(r[5]),
+    data,
     recordedAt: new Date(Number(r[8])),
     schemaVersion: Number(r[7]),
   };
-  if (r[6] !== null) e.metadata = JSON.parse(r[6]) as Record<string, unknown>;
+  if (metadata !== null) e.metadata = metadata as Record<string, unknown>;
   return e;
 }

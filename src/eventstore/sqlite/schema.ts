@@ -43,6 +43,29 @@ const COLUMNS =
   'global_position, event_id, stream_id, stream_version, event_type, data, metadata, schema_version, recorded_at';
 // Reads of one stream know its id: the same layout without building that string again for every row.
 const STREAM_COLUMNS = 'global_position, event_id, NULL, stream_version, event_type, data, metadata, schema_version, recorded_at';
+/**
+ * The same layout as one JSON array text per row. `data` and `metadata` are stored as JSON text, so they are
+ * spliced in as they are, and one JSON.parse per row builds the whole event: fewer values cross from SQLite
+ * into JavaScript (bench/profile/read-ab.ts).
+ */
+const jsonRow = (streamId: string): string =>
+  `'[' || global_position || ',' || json_quote(event_id) || ',' || ${streamId} || ',' || stream_version || ',' || ` +
+  `json_quote(event_type) || ',' || data || ',' || coalesce(metadata, 'null') || ',' || schema_version || ',' || recorded_at || ']'`;
+const JSON_ROW = jsonRow('json_quote(stream_id)');
+const STREAM_JSON_ROW = jsonRow("'null'");
+
+/** A read as one JSON text per row, and as columns for the rows that text cannot carry exactly (int64 past 2^53). */
+export interface EventQuery {
+  json: string;
+  columns: string;
+}
+const query = (columns: string, json: string, rest: string): EventQuery => ({
+  json: `SELECT ${json} FROM tessera_events ${rest}`,
+  columns: `SELECT ${columns} FROM tessera_events ${rest}`,
+});
+const streamQuery = (rest: string): EventQuery => query(STREAM_COLUMNS, STREAM_JSON_ROW, rest);
+const allQuery = (rest: string): EventQuery => query(COLUMNS, JSON_ROW, rest);
+const params = (n: number): string => new Array(n).fill('?').join(', ');
 
 /** Every statement of the hot path, written once. */
 export const SQL = {
@@ -53,13 +76,11 @@ export const SQL = {
   insertMany: (n: number) =>
     `INSERT INTO tessera_events (event_id, stream_id, stream_version, event_type, data, metadata, schema_version, recorded_at) VALUES ${new Array(n).fill('(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
   byEventId: 'SELECT global_position, stream_id, stream_version, event_type, data FROM tessera_events WHERE event_id = ?',
-  readForward: `SELECT ${STREAM_COLUMNS} FROM tessera_events WHERE stream_id = ? AND stream_version >= ? ORDER BY stream_version ASC LIMIT ?`,
-  readBackward: `SELECT ${STREAM_COLUMNS} FROM tessera_events WHERE stream_id = ? AND stream_version <= ? ORDER BY stream_version DESC LIMIT ?`,
-  readAll: `SELECT ${COLUMNS} FROM tessera_events WHERE global_position >= ? ORDER BY global_position ASC LIMIT ?`,
-  readAllTypes: (n: number) =>
-    `SELECT ${COLUMNS} FROM tessera_events WHERE global_position >= ? AND event_type IN (${new Array(n).fill('?').join(', ')}) ORDER BY global_position ASC LIMIT ?`,
-  byEventIds: (n: number) =>
-    `SELECT ${COLUMNS} FROM tessera_events WHERE event_id IN (${new Array(n).fill('?').join(', ')}) ORDER BY global_position`,
+  readForward: streamQuery('WHERE stream_id = ? AND stream_version >= ? ORDER BY stream_version ASC LIMIT ?'),
+  readBackward: streamQuery('WHERE stream_id = ? AND stream_version <= ? ORDER BY stream_version DESC LIMIT ?'),
+  readAll: allQuery('WHERE global_position >= ? ORDER BY global_position ASC LIMIT ?'),
+  readAllTypes: (n: number) => allQuery(`WHERE global_position >= ? AND event_type IN (${params(n)}) ORDER BY global_position ASC LIMIT ?`),
+  byEventIds: (n: number) => allQuery(`WHERE event_id IN (${params(n)}) ORDER BY global_position`),
   readSnapshot: 'SELECT schema_version, version, state FROM tessera_snapshots WHERE stream_id = ? AND name = ?',
   writeSnapshot: `INSERT INTO tessera_snapshots (stream_id, name, schema_version, version, state) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (stream_id, name) DO UPDATE SET schema_version = excluded.schema_version, version = excluded.version, state = excluded.state
