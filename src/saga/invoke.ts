@@ -12,18 +12,29 @@ export type InvokeResult = { ok: true; value: unknown } | { ok: false; error: un
  * signal cannot hold the runner: its late result is simply not recorded.
  */
 export class Invocation {
-  readonly #ac = new AbortController();
+  // Made only when the step reads `ctx.signal`: an AbortSignal is an EventTarget, and building one for every
+  // attempt of steps that never look at it was a measurable share of a sequential saga's CPU time.
+  #ac: AbortController | null = null;
   #kind: AbortKind | null = null;
+  #reason: unknown;
+  #onAbort: (() => void) | null = null;
 
+  /** The attempt's signal (aborted already if the attempt was). */
   get signal(): AbortSignal {
+    if (this.#ac === null) {
+      this.#ac = new AbortController();
+      if (this.#kind !== null) this.#ac.abort(this.#reason);
+    }
     return this.#ac.signal;
   }
 
   /** Aborts the attempt (the first reason wins). */
   abort(kind: AbortKind, reason: unknown): void {
-    if (this.#ac.signal.aborted) return;
+    if (this.#kind !== null) return;
     this.#kind = kind;
-    this.#ac.abort(reason);
+    this.#reason = reason;
+    this.#ac?.abort(reason);
+    this.#onAbort?.();
   }
 
   async run(fn: () => Promise<unknown>, o: { what: string; timeoutMs?: number | undefined; deadlineInMs?: number | null | undefined; deadlineError?: () => Error }): Promise<InvokeResult> {
@@ -37,20 +48,21 @@ export class Invocation {
       timers.push(setTimeout(() => this.abort('deadline', make()), Math.max(0, o.deadlineInMs)));
     }
     const aborted = new Promise<'aborted'>((resolve) => {
-      if (this.#ac.signal.aborted) resolve('aborted');
-      else this.#ac.signal.addEventListener('abort', () => resolve('aborted'), { once: true });
+      if (this.#kind !== null) resolve('aborted');
+      else this.#onAbort = () => resolve('aborted');
     });
     try {
       const attempt = Promise.resolve().then(fn);
       // A rejection after the abort must not surface as an unhandled rejection.
       attempt.catch(() => undefined);
       const value = await Promise.race([attempt, aborted]);
-      if (this.#kind !== null) return { ok: false, kind: this.#kind, error: this.#ac.signal.reason };
+      if (this.#kind !== null) return { ok: false, kind: this.#kind, error: this.#reason };
       return { ok: true, value };
     } catch (e) {
-      if (this.#kind !== null) return { ok: false, kind: this.#kind, error: this.#ac.signal.reason };
+      if (this.#kind !== null) return { ok: false, kind: this.#kind, error: this.#reason };
       return { ok: false, kind: 'error', error: e };
     } finally {
+      this.#onAbort = null;
       for (const t of timers) clearTimeout(t);
     }
   }

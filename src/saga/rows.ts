@@ -130,7 +130,7 @@ export function toSagaInstance(row: InstanceRow, steps: StepRow[]): SagaInstance
 
 /** The context a step's action or compensation gets (earlier steps' outputs from `steps`). */
 export function stepContext(
-  row: InstanceRow, steps: Iterable<StepRow>, stepNo: number, phase: 'do' | 'undo', attempt: StepRow, signal: AbortSignal, signalPayload?: string | null,
+  row: InstanceRow, steps: Iterable<StepRow>, stepNo: number, phase: 'do' | 'undo', attempt: StepRow, signal: { readonly signal: AbortSignal }, signalPayload?: string | null,
 ): StepContext<unknown> {
   const ctx: { -readonly [K in keyof StepContext<unknown>]: StepContext<unknown>[K] } = {
     sagaId: row.sagaId,
@@ -138,7 +138,10 @@ export function stepContext(
     outputs: outputsOf(steps),
     idempotencyKey: `${row.sagaId}:${stepNo}:${phase}`,
     attempt: attempt.attempts - attempt.budgetFrom,
-    signal,
+    // Read through: the invocation makes its AbortSignal only for a step that asks for it.
+    get signal() {
+      return signal.signal;
+    },
   };
   if (signalPayload !== undefined) ctx.signalPayload = signalPayload === null ? null : JSON.parse(signalPayload);
   return ctx;

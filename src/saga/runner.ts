@@ -265,7 +265,7 @@ export class SagaRun {
   async #runForward(i: number, step: SagaStepDefinition<unknown>, started: StepRow, payload: string | null | undefined): Promise<Next> {
     const env = this.#env;
     const inv = new Invocation();
-    const ctx = stepContext(this.#row, this.#steps.values(), i, 'do', started, inv.signal, payload);
+    const ctx = stepContext(this.#row, this.#steps.values(), i, 'do', started, inv, payload);
     const encode = (v: unknown): string | null => (v === undefined ? null : encodeJson(v, `output of step "${step.name}"`));
     let res: InvokeResult;
     if (step.transactional) {
@@ -370,7 +370,7 @@ export class SagaRun {
     });
     this.#row.nextStep = j;
     const inv = new Invocation();
-    const ctx = stepContext(this.#row, this.#steps.values(), j, 'undo', started, inv.signal);
+    const ctx = stepContext(this.#row, this.#steps.values(), j, 'undo', started, inv);
     const res = await this.#invoke(() => step.compensate!(ctx), `Compensation of step "${step.name}"`, step.timeoutMs, inv, false);
     if (res.ok) {
       const after = this.#nextUndo(j - 1);
