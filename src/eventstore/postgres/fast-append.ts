@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { ConcurrencyError, IndeterminateCommitError } from '../../errors.js';
 import { PG_TYPES, type PostgresDatabase } from '../../storage/postgres.js';
@@ -68,7 +69,7 @@ export async function runAutocommit<R extends pg.QueryResultRow>(db: PostgresDat
   client.on('error', ignore);
   let lost: unknown;
   try {
-    return (await client.query<R>({ text, values, types: PG_TYPES })).rows;
+    return (await client.query<R>({ name: statementName(text), text, values, types: PG_TYPES })).rows;
   } catch (e) {
     if (!isPgConnectionError(e)) throw e;
     lost = e;
@@ -84,6 +85,17 @@ export async function runAutocommit<R extends pg.QueryResultRow>(db: PostgresDat
 }
 
 function ignore(): void {}
+
+const names = new Map<string, string>();
+/**
+ * A prepared-statement name per text: each pooled connection parses and plans the append call once instead of
+ * on every append. The name comes from the text, so stores of other schemas on the same pool never share one.
+ */
+function statementName(text: string): string {
+  let name = names.get(text);
+  if (name === undefined) names.set(text, (name = `tessera_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`));
+  return name;
+}
 
 /** The outcome of one append of a group: what it stored, or the version conflict it failed on alone. */
 export type GroupedOutcome = { ok: true; applied: AppliedAppend } | { ok: false; error: ConcurrencyError };
