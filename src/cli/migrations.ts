@@ -2,9 +2,9 @@ import { ensureRegistry } from '../cqrs/registry.js';
 import { storeDatabase } from '../eventstore/store.js';
 import { migrationsTable } from '../eventstore/postgres/schema.js';
 import { SQLITE_MIGRATIONS_TABLE } from '../eventstore/sqlite/schema.js';
-import { SAGA_MIGRATIONS, SAGA_MIGRATIONS_TABLE } from '../saga/schema.js';
+import { migrateSagaTables } from '../saga/migrate.js';
+import { SAGA_MIGRATIONS_TABLE } from '../saga/schema.js';
 import { LeaseTable } from '../storage/lease.js';
-import { runMigrations } from '../storage/migrations.js';
 import type { SqlDriver } from '../storage/port.js';
 import { openTarget, type StoreTarget, targetExists, withRawDriver } from './context.js';
 
@@ -54,7 +54,7 @@ const PARTS: readonly Part[] = [
   { name: 'eventstore', table: (t) => (t.kind === 'sqlite' ? SQLITE_MIGRATIONS_TABLE : migrationsTable(t.schema)) },
   { name: 'projections', table: (t) => inSchema(t, 'tessera_projections_migrations'), apply: (db) => ensureRegistry(db) },
   { name: 'leases', table: (t) => inSchema(t, 'tessera_leases_migrations'), apply: (db) => new LeaseTable(db).ensureSchema() },
-  { name: 'sagas', table: (t) => inSchema(t, SAGA_MIGRATIONS_TABLE), apply: (db) => runMigrations(db, SAGA_MIGRATIONS_TABLE, SAGA_MIGRATIONS) },
+  { name: 'sagas', table: (t) => inSchema(t, SAGA_MIGRATIONS_TABLE), apply: (db) => migrateSagaTables(db) },
 ];
 
 // The parts create their tables unqualified, in the first schema of the store's search_path: its own schema.

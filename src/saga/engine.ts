@@ -1,6 +1,5 @@
 import { InvalidArgumentError, isTesseraError, SagaNotFoundError, SagaTimeoutError, SagaVersionMissingError, StoreClosedError, UnknownSagaError } from '../errors.js';
 import type { StoreTransaction } from '../eventstore/store.js';
-import { runMigrations } from '../storage/migrations.js';
 import { sleep } from '../support/clock.js';
 import { encodeJson } from '../support/json.js';
 import { describe, requireBoundedString, requireOptionsObject, requirePositiveInt } from '../support/validate.js';
@@ -8,12 +7,13 @@ import { deliverSignal, redriveCompensation, requestCancel } from './commands.js
 import { lifecycleEvent } from './events.js';
 import type { TransitionResult } from './transition.js';
 import { CommitBatcher } from './batch.js';
-import { PgTransitionBatch, SAGA_PG_MIGRATIONS, SAGA_PG_MIGRATIONS_TABLE } from './pg-apply.js';
+import { migrateSagaTables } from './migrate.js';
+import { PgTransitionBatch } from './pg-apply.js';
 import { type Resolved, resolveEngineOptions } from './options.js';
 import { anyRunnable, claimRunnable, loadInstanceWithSteps, type RunnableFilter } from './repo.js';
 import { decodeInstance, decodeStep, type InstanceRow, toSagaInstance, type StepRow } from './rows.js';
 import { SagaRun } from './runner.js';
-import { SAGA_MIGRATIONS, SAGA_MIGRATIONS_TABLE, SAGA_SQLITE_MIGRATIONS, SAGA_SQLITE_MIGRATIONS_TABLE, T_INSTANCES, T_STEPS } from './schema.js';
+import { T_INSTANCES, T_STEPS } from './schema.js';
 import { isTerminalStatus, type SagaEngine, type SagaEngineOptions, type SagaInstance, type SagaListOptions, type SagaStatus, TERMINAL_STATUSES } from './types.js';
 
 /** Saga ids appear in the stream id `saga-<id>`; keep them well under the stream id limit. */
@@ -47,9 +47,7 @@ export interface SagaEngineStats {
  */
 export async function openSagaEngine(opts: SagaEngineOptions): Promise<SagaEngine & { stats(): SagaEngineStats }> {
   const o = resolveEngineOptions(opts);
-  await runMigrations(o.db, SAGA_MIGRATIONS_TABLE, SAGA_MIGRATIONS);
-  if (o.db.dialect === 'postgres') await runMigrations(o.db, SAGA_PG_MIGRATIONS_TABLE, SAGA_PG_MIGRATIONS);
-  else await runMigrations(o.db, SAGA_SQLITE_MIGRATIONS_TABLE, SAGA_SQLITE_MIGRATIONS);
+  await migrateSagaTables(o.db);
   const inFlight = await o.db.query<{ saga_type: string; def_version: unknown }>(
     `SELECT saga_type, def_version FROM ${T_INSTANCES} WHERE status NOT IN (${TERMINAL_STATUSES.map(() => '?').join(', ')}) GROUP BY saga_type, def_version`,
     [...TERMINAL_STATUSES],

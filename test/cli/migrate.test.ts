@@ -1,6 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSagaEngine, openSqliteEventStore } from '../../src/index.js';
@@ -57,6 +58,14 @@ describe('tessera init and migrate (SQLite)', () => {
     expect(text.stdout).toBe(`already initialized: ${db}\nup to date: nothing to migrate\n`);
     // The store works after init: the other commands find it.
     expect((await runCli(db, ['sagas', 'list'])).stdout).toBe('no sagas\n');
+    // The saga engine's SQLite-only migrations ran too (clustered tables), not only the shared ones.
+    const raw = new Database(db, { readonly: true });
+    try {
+      expect(raw.prepare('SELECT max(version) AS v FROM tessera_saga_sqlite_migrations').get()).toEqual({ v: 1 });
+      expect(raw.prepare("SELECT sql FROM sqlite_master WHERE name = 'tessera_saga_instances'").pluck().get()).toMatch(/WITHOUT ROWID/i);
+    } finally {
+      raw.close();
+    }
   });
 
   it('migrate reports only what was pending on a store made by the library', async () => {
