@@ -70,7 +70,10 @@ export function errorHandler(extra: Readonly<Record<string, number>>, bodyLimit:
       return send(415, { code: 'UNSUPPORTED_MEDIA_TYPE', message: err.message, hint: 'Send the body as JSON with "Content-Type: application/json".' });
     }
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
-      return send(err.statusCode, { code: 'BAD_REQUEST', message: err.message, hint: 'Send a well-formed JSON body matching the route schema (GET /openapi.json).' });
+      // A 400 from the body parser (malformed JSON, a forbidden __proto__ or constructor key) is an invalid
+      // request like a schema failure, so clients handle one code for both.
+      const code = err.statusCode === 400 ? 'INVALID_REQUEST' : 'BAD_REQUEST';
+      return send(err.statusCode, { code, message: err.message, hint: 'Send a well-formed JSON body matching the route schema (GET /openapi.json); keys named __proto__ or constructor are refused.' });
     }
     req.log.error({ err }, 'request failed');
     return send(500, { code: 'INTERNAL', message: 'The request failed inside the service', hint: `See the service log for correlation id ${req.id}.` });
