@@ -54,6 +54,31 @@ export interface SnapshotRecord {
   state: unknown;
 }
 
+/** A page of the log restricted to some log partitions (see `readPartitions`). */
+export interface PartitionPageRequest {
+  /** Inclusive. */
+  fromPosition: bigint;
+  maxCount: number;
+  /** P: a stream's partition is `bucketOf(streamId, partitionCount)`. */
+  partitionCount: number;
+  /** The partitions wanted (0 … P-1). */
+  partitions: readonly number[];
+}
+
+/** The events of a partition page, and how far the page is complete. */
+export interface PartitionPage {
+  /**
+   * In log order. Engines may return a few events of other partitions too (rows stored before the engine
+   * could filter them); callers filter again.
+   */
+  events: StoredEvent[];
+  /**
+   * Every wanted event at a position from `fromPosition` to `through` is in `events`, and no event can
+   * later commit at or below it: a reader may checkpoint every wanted partition here. Null on an empty log.
+   */
+  through: bigint | null;
+}
+
 /** An open transaction on the store's database in which appends commit together with other SQL. */
 export interface BackendTransaction {
   sql: SqlExecutor;
@@ -72,6 +97,11 @@ export interface EventStoreBackend {
   ): Promise<StoredEvent[]>;
   /** A page of the global log from `fromPosition` (inclusive), never passing an event that may still commit below. */
   readAll(opts: { fromPosition: bigint; maxCount: number | undefined; types: string[] | undefined }): Promise<StoredEvent[]>;
+  /**
+   * Like `readAll`, but only events of streams in some log partitions, filtered by the database: a member of
+   * a consumer group reads its share of the log, not all of it.
+   */
+  readPartitions(req: PartitionPageRequest): Promise<PartitionPage>;
   /** Stored events with these ids (any order; missing ids are simply absent). */
   readByIds(ids: readonly string[]): Promise<StoredEvent[]>;
   /** The stream's current version, `0n` when it does not exist. */

@@ -4,7 +4,7 @@ import type { Clock } from '../support/clock.js';
 import type { IdGenerator } from '../support/ids.js';
 import { requireBoundedString, requireOptionsObject } from '../support/validate.js';
 import { aggregateStream } from './aggregate.js';
-import type { AppendRequest, EventStoreBackend } from './backend.js';
+import type { AppendRequest, EventStoreBackend, PartitionPageRequest } from './backend.js';
 import { pagedStreamAll, type StreamAllOptions, subscriptionConfig } from './read-options.js';
 import { SubscriptionLoop, settleStopped } from './subscription.js';
 import type {
@@ -125,6 +125,13 @@ export class TesseraEventStore implements EventStore {
     return this.rt.upcasters.toRecordedAll(rows);
   }
 
+  /** A page of some log partitions (see {@link readLogPartitions}). */
+  async readPartitions(req: PartitionPageRequest): Promise<{ events: RecordedEvent[]; through: bigint | null }> {
+    this.#assertOpen();
+    const page = await this.rt.backend.readPartitions(req);
+    return { events: this.rt.upcasters.toRecordedAll(page.events), through: page.through };
+  }
+
   subscribeToAll(opts: SubscribeOptions): Subscription {
     this.#assertOpen();
     const config = subscriptionConfig(opts);
@@ -222,4 +229,21 @@ export function storeTransaction<T>(store: EventStore, fn: (tx: StoreTransaction
     throw new InvalidArgumentError('store', 'is not an event store opened by Tessera', 'Pass a store from openSqliteEventStore or openPostgresEventStore.');
   }
   return store.transaction(fn);
+}
+
+/**
+ * A page of the global log restricted to streams in some log partitions (`partitionOf(streamId, count)`),
+ * filtered by the database, and the position up to which the page is complete (`through`, see
+ * `PartitionPage`). Internal to consumer groups; the arguments are checked by their caller.
+ *
+ * @example
+ * ```ts
+ * const { events, through } = await readLogPartitions(store, { fromPosition: 1n, maxCount: 500, partitionCount: 8, partitions: [0, 3] });
+ * ```
+ */
+export function readLogPartitions(store: EventStore, req: PartitionPageRequest): Promise<{ events: RecordedEvent[]; through: bigint | null }> {
+  if (!(store instanceof TesseraEventStore)) {
+    throw new InvalidArgumentError('store', 'is not an event store opened by Tessera', 'Pass a store from openSqliteEventStore or openPostgresEventStore.');
+  }
+  return store.readPartitions(req);
 }

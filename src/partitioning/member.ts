@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { ConsumerHandlerError, FencingError, isTesseraError, TesseraError } from '../errors.js';
-import { storeTransaction, type StoreTransaction } from '../eventstore/store.js';
+import { readLogPartitions, storeTransaction, type StoreTransaction } from '../eventstore/store.js';
 import type { EventStore, RecordedEvent, RetryPolicy } from '../eventstore/types.js';
 import type { Lease, LeaseTable } from '../storage/lease.js';
 import type { SqlDriver } from '../storage/port.js';
@@ -165,15 +165,24 @@ export class MemberLoop {
     }
   }
 
-  /** Reads and handles one page of the log; false when there was nothing new. */
+  /**
+   * Reads and handles one page of the held partitions (filtered by the database, so each member reads only
+   * its share of the log); false when there was nothing new. Every held checkpoint moves to the page's
+   * `through`, past which no held event is missing.
+   */
   async #batch(): Promise<boolean> {
     let from = -1n;
     for (const h of this.held.values()) if (from < 0n || h.checkpoint < from) from = h.checkpoint;
-    const page = await this.c.store.readAll({ fromPosition: from + 1n, maxCount: this.c.batchSize });
-    const last = page[page.length - 1]?.globalPosition;
-    if (last === undefined) return false;
+    const page = await readLogPartitions(this.c.store, {
+      fromPosition: from + 1n,
+      maxCount: this.c.batchSize,
+      partitionCount: this.c.partitions,
+      partitions: [...this.held.keys()],
+    });
+    const last = page.through;
+    if (last === null || last <= from) return false;
     const mine: Array<{ event: RecordedEvent; partition: number; held: Held }> = [];
-    for (const event of page) {
+    for (const event of page.events) {
       const partition = partitionOf(event.streamId, this.c.partitions);
       const held = this.held.get(partition);
       if (held !== undefined && event.globalPosition > held.checkpoint) mine.push({ event, partition, held });

@@ -2,8 +2,8 @@ import { InvalidArgumentError } from '../errors.js';
 import { bucketOf } from '../support/hash.js';
 
 /**
- * The most partitions a consumer group may have: each is a lease and a checkpoint row, and a member reads
- * the whole log once whatever its share, so thousands of partitions buy nothing but bookkeeping.
+ * The most partitions a consumer group may have: each is a lease and a checkpoint row, so thousands of
+ * partitions buy nothing but bookkeeping (members read only their partitions' events either way).
  * @example
  * ```ts
  * openConsumerGroup({ store, group: 'mail', partitions: Math.min(64, MAX_PARTITIONS), handler });

@@ -153,7 +153,7 @@ export class PgTransitionBatch {
     const parts = storeParts(store);
     if (parts === null) return null;
     const [row] = await db.query<{ schema: string | null; ok: boolean }>(
-      `SELECT current_schema() AS schema, to_regprocedure('append_events_group(text[],text[],text[],integer[],timestamp with time zone[],text[],text[],text[],text[],integer[],bigint)') IS NOT NULL
+      `SELECT current_schema() AS schema, to_regprocedure('append_events_group(text[],text[],text[],integer[],timestamp with time zone[],text[],text[],text[],text[],integer[],bigint,bigint[])') IS NOT NULL
          AND to_regclass('log_clock') IS NOT NULL AS ok`,
     );
     if (row === undefined || row.schema === null || !row.ok) return null;

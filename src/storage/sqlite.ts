@@ -135,6 +135,15 @@ export class SqliteDatabase implements SqlDriver {
     this.#execRaw(sql);
   }
 
+  /**
+   * Registers a deterministic SQL function on this connection (for the engine's own statements: other
+   * connections to the file do not see it, so it must never appear in a schema object).
+   */
+  defineFunction(name: string, fn: (...args: never[]) => unknown): void {
+    this.assertOpen();
+    this.#db.function(name, { deterministic: true }, fn as (...args: unknown[]) => unknown);
+  }
+
   /** Reads a pragma (e.g. `integrity_check`). */
   pragma(source: string): unknown {
     this.assertOpen();

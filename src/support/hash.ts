@@ -59,3 +59,15 @@ export function bucketer(buckets: number): (key: string) => number {
   }
   return (key) => Number(xxh64(key) % big);
 }
+
+/**
+ * {@link hashKey} as a signed 64-bit integer (the same bits): the form a `bigint` SQL column stores, so a
+ * database can select the rows of some buckets without hashing (see `partitionSql` in the PostgreSQL store).
+ * @example
+ * ```ts
+ * signedHashKey('abc') === BigInt.asIntN(64, hashKey('abc')); // true
+ * ```
+ */
+export function signedHashKey(key: string): bigint {
+  return BigInt.asIntN(64, xxh64(key));
+}

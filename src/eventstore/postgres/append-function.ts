@@ -10,14 +10,15 @@ export const WRONG_VERSION_SQLSTATE = 'TS409';
  *    (READ COMMITTED), so it sees the previous holder's commit;
  * 3. the expected-version check of `expected-version.ts` (`any`, `no_stream`, `stream_exists` or a
  *    decimal version), raising {@link WRONG_VERSION_SQLSTATE} with the actual version in DETAIL;
- * 4. the insert at `((xid + offset) << 16) + i` (the transaction wrote nothing before, so from index 0).
+ * 4. the insert at `((xid + offset) << 16) + i` (the transaction wrote nothing before, so from index 0), with
+ *    the stream id's hash (`signedHashKey`) that lets readers filter by log partition.
  * Never `?` in this text: statements are scanned for placeholders.
  */
 export function appendFunctionSql(s: string): string {
   return `
     CREATE OR REPLACE FUNCTION ${s}.append_events(
       p_lock_key text, p_stream_id text, p_expected text, p_ids text[], p_types text[], p_data text[],
-      p_metadata text[], p_schema_versions int[], p_recorded_at timestamptz, p_xid_offset bigint)
+      p_metadata text[], p_schema_versions int[], p_recorded_at timestamptz, p_xid_offset bigint, p_stream_hash bigint DEFAULT NULL)
     RETURNS TABLE (first_position bigint, last_position bigint, next_version bigint)
     LANGUAGE plpgsql VOLATILE
     AS $fn$
@@ -38,8 +39,8 @@ export function appendFunctionSql(s: string): string {
           USING ERRCODE = '${WRONG_VERSION_SQLSTATE}', DETAIL = v_current::text;
       END IF;
       v_base := (pg_current_xact_id()::text::bigint + p_xid_offset) << 16;
-      INSERT INTO ${s}.events (global_position, event_id, stream_id, stream_version, event_type, data, metadata, schema_version, recorded_at)
-      SELECT v_base + (e.ord - 1), e.id, p_stream_id, v_current + e.ord, e.type, e.data::jsonb, e.meta::jsonb, e.sv, p_recorded_at
+      INSERT INTO ${s}.events (global_position, event_id, stream_id, stream_version, event_type, data, metadata, schema_version, recorded_at, stream_hash)
+      SELECT v_base + (e.ord - 1), e.id, p_stream_id, v_current + e.ord, e.type, e.data::jsonb, e.meta::jsonb, e.sv, p_recorded_at, p_stream_hash
       FROM unnest(p_ids, p_types, p_data, p_metadata, p_schema_versions) WITH ORDINALITY AS e(id, type, data, meta, sv, ord);
       first_position := v_base;
       last_position := v_base + v_count - 1;

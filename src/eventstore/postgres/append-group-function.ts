@@ -13,6 +13,8 @@
  *    append takes the next free positions of the transaction, `((xid + offset) << 16) + i`;
  * 5. one INSERT of the accepted appends' events (a statement per append cost about 35 µs each).
  * Events arrive flattened; `p_counts[k]` events belong to append `k`. One row per append, in order.
+ * `p_stream_hashes[k]` is append `k`'s `signedHashKey(stream id)`; callers inside the database that cannot
+ * compute it (the saga engine's batch function) leave it NULL, and partition readers filter those rows themselves.
  * Any other error (an event id stored twice, say) fails the whole statement: nothing is stored and the
  * caller falls back to one append per statement, where each gets its own outcome.
  * The stream-id comparison names its collation: a PL/pgSQL function takes its parameters' collation from the
@@ -25,7 +27,8 @@ export function appendGroupFunctionSql(s: string): string {
   return `
     CREATE OR REPLACE FUNCTION ${s}.append_events_group(
       p_lock_keys text[], p_stream_ids text[], p_expected text[], p_counts int[], p_recorded_at timestamptz[],
-      p_ids text[], p_types text[], p_data text[], p_metadata text[], p_schema_versions int[], p_xid_offset bigint)
+      p_ids text[], p_types text[], p_data text[], p_metadata text[], p_schema_versions int[], p_xid_offset bigint,
+      p_stream_hashes bigint[] DEFAULT NULL)
     RETURNS TABLE (first_position bigint, last_position bigint, next_version bigint, actual_version bigint)
     LANGUAGE plpgsql VOLATILE
     AS $fn$
@@ -82,9 +85,9 @@ export function appendGroupFunctionSql(s: string): string {
       END LOOP;
       IF v_used > 0 THEN
         v_event_append := ARRAY(SELECT c.k FROM unnest(p_counts) WITH ORDINALITY AS c(cnt, k), generate_series(1, c.cnt) ORDER BY c.k);
-        INSERT INTO ${s}.events (global_position, event_id, stream_id, stream_version, event_type, data, metadata, schema_version, recorded_at)
+        INSERT INTO ${s}.events (global_position, event_id, stream_id, stream_version, event_type, data, metadata, schema_version, recorded_at, stream_hash)
         SELECT v_first[e.k] + (e.ord - v_from[e.k]), e.id, p_stream_ids[e.k], v_base_version[e.k] + (e.ord - v_from[e.k]) + 1,
-               e.type, e.data::jsonb, e.meta::jsonb, e.sv, p_recorded_at[e.k]
+               e.type, e.data::jsonb, e.meta::jsonb, e.sv, p_recorded_at[e.k], p_stream_hashes[e.k]
         FROM unnest(p_ids, p_types, p_data, p_metadata, p_schema_versions, v_event_append) WITH ORDINALITY AS e(id, type, data, meta, sv, k, ord)
         WHERE v_first[e.k] IS NOT NULL;
       END IF;

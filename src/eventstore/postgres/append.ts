@@ -1,5 +1,6 @@
 import { InvalidArgumentError, StorageError } from '../../errors.js';
 import type { SqlExecutor } from '../../storage/port.js';
+import { signedHashKey } from '../../support/hash.js';
 import type { AppendRequest } from '../backend.js';
 import { checkExpectedVersion } from '../expected-version.js';
 import { type ExistingEvent, resolveIdempotentAppend } from '../idempotency.js';
@@ -78,6 +79,7 @@ export async function appendInTransaction(
     req.streamId,
     current,
     new Date(req.recordedAt).toISOString(),
+    signedHashKey(req.streamId),
     pgTextArray(req.events.map((e) => e.id)),
     pgTextArray(req.events.map((e) => e.type)),
     pgTextArray(req.events.map((e) => e.data)),

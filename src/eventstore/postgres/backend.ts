@@ -1,14 +1,14 @@
 import { ConcurrencyError } from '../../errors.js';
 import type { PostgresDatabase } from '../../storage/postgres.js';
 import { describePgError } from '../../storage/postgres-errors.js';
-import type { AppendRequest, BackendTransaction, EventStoreBackend, SnapshotRecord, StoredEvent } from '../backend.js';
+import type { AppendRequest, BackendTransaction, EventStoreBackend, PartitionPage, PartitionPageRequest, SnapshotRecord, StoredEvent } from '../backend.js';
 import type { AppendHook, AppendResult } from '../types.js';
 import { appendInTransaction, pgTextArray } from './append.js';
 import { appendGroupInOneStatement, appendInOneStatement, canAppendInOneStatement } from './fast-append.js';
 import { PgGroupCommitter } from './group-commit.js';
 import { WakeSignal } from '../wake-signal.js';
 import { NotificationListener, NotifySender } from './listener.js';
-import { readAllBelowHorizon, type EventRow, toStoredEvent } from './read.js';
+import { readAllBelowHorizon, readPartitionsBelowHorizon, type EventRow, toStoredEvent } from './read.js';
 import { notifyChannel, type PgStatements, statements } from './schema.js';
 
 const MAX_VERSION = 9223372036854775807n;
@@ -141,6 +141,10 @@ export class PostgresEventStoreBackend implements EventStoreBackend {
 
   async readAll(opts: { fromPosition: bigint; maxCount: number | undefined; types: string[] | undefined }): Promise<StoredEvent[]> {
     return readAllBelowHorizon(this.db, this.#sql, opts, this.config.readWaitMs, this.#abort.signal);
+  }
+
+  async readPartitions(req: PartitionPageRequest): Promise<PartitionPage> {
+    return readPartitionsBelowHorizon(this.db, this.#sql, req);
   }
 
   async streamVersion(streamId: string): Promise<bigint> {

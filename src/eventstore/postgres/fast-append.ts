@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { ConcurrencyError, IndeterminateCommitError } from '../../errors.js';
 import { PG_TYPES, type PostgresDatabase } from '../../storage/postgres.js';
 import { describePgError, isPgConnectionError, toPgStorageError } from '../../storage/postgres-errors.js';
+import { signedHashKey } from '../../support/hash.js';
 import type { AppendRequest } from '../backend.js';
 import type { AppliedAppend } from '../applied.js';
 import { pgTextArray, POSITIONS_PER_TRANSACTION } from './append.js';
@@ -41,6 +42,7 @@ export async function appendInOneStatement(
       `{${req.events.map((e) => e.schemaVersion).join(',')}}`,
       new Date(req.recordedAt).toISOString(),
       xidOffset.toString(),
+      signedHashKey(req.streamId).toString(),
     ]);
     return { result: { nextExpectedVersion: row!.next_version, lastGlobalPosition: row!.last_position }, firstPosition: row!.first_position };
   } catch (e) {
@@ -129,6 +131,7 @@ export async function appendGroupInOneStatement(
       pgTextArray(events.map((e) => e.metadata)),
       `{${events.map((e) => e.schemaVersion).join(',')}}`,
       xidOffset.toString(),
+      `{${reqs.map((r) => signedHashKey(r.streamId)).join(',')}}`,
     ],
   );
   return reqs.map((req, k): GroupedOutcome => {

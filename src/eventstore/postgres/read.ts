@@ -1,9 +1,9 @@
 import type { PostgresDatabase } from '../../storage/postgres.js';
 import type { SqlValue } from '../../storage/port.js';
 import { sleep } from '../../support/clock.js';
-import type { StoredEvent } from '../backend.js';
+import type { PartitionPage, PartitionPageRequest, StoredEvent } from '../backend.js';
 import { pgTextArray } from './append.js';
-import type { PgStatements } from './schema.js';
+import { partitionParams, type PgStatements } from './schema.js';
 
 /**
  * # The gap-safe global log on PostgreSQL
@@ -53,6 +53,21 @@ export async function readAllBelowHorizon(
     if (pageFull || target === null || target < head.horizon || Date.now() >= deadline || signal?.aborted) return events;
     await sleep(Math.min(5 * 2 ** attempt, 50), signal);
   }
+}
+
+/**
+ * A page of some log partitions below the horizon, in one statement (one snapshot). No waiting: a reader
+ * of partitions checkpoints at `through` and asks again; everything at or below it is final.
+ */
+export async function readPartitionsBelowHorizon(db: PostgresDatabase, sql: PgStatements, req: PartitionPageRequest): Promise<PartitionPage> {
+  const params: SqlValue[] = [req.fromPosition, ...partitionParams(req.partitionCount), `{${req.partitions.join(',')}}`, req.maxCount];
+  const rows = await db.query<PageRow>(sql.readPartitions, params);
+  const head = rows[0]!;
+  const events = rows.filter((r) => r.global_position !== null).map(toStoredEvent);
+  if (events.length >= req.maxCount) return { events, through: events[events.length - 1]!.globalPosition };
+  if (head.newest === null) return { events, through: null };
+  const belowHorizon = head.horizon - 1n;
+  return { events, through: head.newest < belowHorizon ? head.newest : belowHorizon };
 }
 
 /** One row of the readAll statement: the snapshot's horizon and newest position, and an event or nulls. */

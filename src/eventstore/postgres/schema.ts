@@ -70,6 +70,17 @@ export function eventStoreMigrations(schema: string): Migration[] {
     },
     { version: 2, name: 'one-statement append function', sql: appendFunctionSql(s) },
     { version: 3, name: 'group append function', sql: appendGroupFunctionSql(s) },
+    {
+      version: 4,
+      name: 'stream hash for log partitions',
+      // Rows written before this migration keep a NULL hash; partition reads return them and callers filter.
+      sql: `
+        ALTER TABLE ${s}.events ADD COLUMN IF NOT EXISTS stream_hash bigint;
+        DROP FUNCTION IF EXISTS ${s}.append_events(text, text, text, text[], text[], text[], text[], int[], timestamptz, bigint);
+        DROP FUNCTION IF EXISTS ${s}.append_events_group(text[], text[], text[], int[], timestamptz[], text[], text[], text[], text[], int[], bigint);
+        ${appendFunctionSql(s)}
+        ${appendGroupFunctionSql(s)}`,
+    },
   ];
 }
 
@@ -86,11 +97,41 @@ export function notifyChannel(schema: string): string {
 const COLUMNS =
   'global_position, event_id, stream_id, stream_version, event_type, data, metadata, schema_version, recorded_at';
 
+/**
+ * The log partition of a row from its signed 64-bit stream hash, as `bucketOf` computes it from the
+ * unsigned one: `h mod P` when h ≥ 0, else `(h + 2^64) mod P`, computed as `((h rem P) + P + (2^64 mod P)) mod P`
+ * (`%` truncates toward zero, so `h rem P` is in (-P, 0]). Four parameters, see {@link partitionParams}.
+ */
+function partitionSql(column: string): string {
+  return `(CASE WHEN ${column} >= 0 THEN ${column} % ?::bigint ELSE ((${column} % ?::bigint) + ?::bigint) % ?::bigint END)::int`;
+}
+
+/** The parameters of {@link partitionSql} for P partitions: P, P, P + (2^64 mod P), P. */
+export function partitionParams(count: number): bigint[] {
+  const p = BigInt(count);
+  return [p, p, p + (2n ** 64n % p), p];
+}
+
 /** Every statement of the engine for one schema; values are always bound parameters. */
 export function statements(schema: string, xidOffset = 0n) {
   const s = `"${schema}"`;
   // A bigint from our own clock table, never user input: safe to write into the SQL text.
   const off = BigInt.asIntN(64, xidOffset).toString();
+  /**
+   * One statement, so one snapshot: the horizon, the highest committed position, and the page of events
+   * below the horizon (from `?`, at most `?`, with `filter`). The outer row exists even when the page is empty.
+   */
+  const pageBelowHorizon = (filter: string): string => `
+      WITH h AS MATERIALIZED (
+        SELECT ((pg_snapshot_xmin(pg_current_snapshot())::text::bigint + ${off}) << 16) AS horizon,
+               (SELECT max(global_position) FROM ${s}.events) AS newest
+      )
+      SELECT h.horizon, h.newest, e.* FROM h LEFT JOIN LATERAL (
+        SELECT ${COLUMNS} FROM ${s}.events
+        WHERE global_position >= ? AND global_position < h.horizon ${filter}
+        ORDER BY global_position ASC LIMIT ?
+      ) e ON true
+      ORDER BY e.global_position ASC`;
   return {
     /**
      * A transaction-scoped lock on one stream (keyed by a 64-bit hash of schema and stream id). An advisory
@@ -110,18 +151,18 @@ export function statements(schema: string, xidOffset = 0n) {
     byEventIds: `SELECT global_position, event_id, stream_id, stream_version, event_type, data
       FROM ${s}.events WHERE event_id = ANY(?::text[])`,
     insert: `WITH ins AS (
-        INSERT INTO ${s}.events (${COLUMNS})
-        SELECT ?::bigint + (e.ord - 1), e.id, ?, ? + e.ord, e.type, e.data::jsonb, e.meta::jsonb, e.sv, ?::timestamptz
+        INSERT INTO ${s}.events (${COLUMNS}, stream_hash)
+        SELECT ?::bigint + (e.ord - 1), e.id, ?, ? + e.ord, e.type, e.data::jsonb, e.meta::jsonb, e.sv, ?::timestamptz, ?::bigint
         FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::int[]) WITH ORDINALITY AS e(id, type, data, meta, sv, ord)
         RETURNING global_position
       )
       SELECT min(global_position) AS first, max(global_position) AS last FROM ins`,
     /** The one-statement append (see `append-function.ts`); sent straight to `pg`, so numbered placeholders. */
     appendEvents: `SELECT first_position, last_position, next_version
-      FROM ${s}.append_events($1, $2, $3, $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::timestamptz, $10::bigint)`,
+      FROM ${s}.append_events($1, $2, $3, $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::timestamptz, $10::bigint, $11::bigint)`,
     /** Several appends in one statement (see `append-group-function.ts`); numbered placeholders too. */
     appendEventsGroup: `SELECT first_position, last_position, next_version, actual_version
-      FROM ${s}.append_events_group($1::text[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[], $10::int[], $11::bigint)`,
+      FROM ${s}.append_events_group($1::text[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[], $10::int[], $11::bigint, $12::bigint[])`,
     notify: 'SELECT pg_notify(?, ?)',
     readByIds: `SELECT ${COLUMNS} FROM ${s}.events WHERE event_id = ANY(?::text[])`,
     maxStreamVersion: `SELECT coalesce(max(stream_version), 0) AS version FROM ${s}.events WHERE stream_id = ?`,
@@ -132,17 +173,12 @@ export function statements(schema: string, xidOffset = 0n) {
      * One statement, so one snapshot: the horizon, the highest committed position, and the page of events
      * below the horizon. The outer row exists even when the page is empty.
      */
-    readAll: (withTypes: boolean) => `
-      WITH h AS MATERIALIZED (
-        SELECT ((pg_snapshot_xmin(pg_current_snapshot())::text::bigint + ${off}) << 16) AS horizon,
-               (SELECT max(global_position) FROM ${s}.events) AS newest
-      )
-      SELECT h.horizon, h.newest, e.* FROM h LEFT JOIN LATERAL (
-        SELECT ${COLUMNS} FROM ${s}.events
-        WHERE global_position >= ? AND global_position < h.horizon${withTypes ? ' AND event_type = ANY(?::text[])' : ''}
-        ORDER BY global_position ASC LIMIT ?
-      ) e ON true
-      ORDER BY e.global_position ASC`,
+    readAll: (withTypes: boolean) => pageBelowHorizon(withTypes ? 'AND event_type = ANY(?::text[])' : ''),
+    /**
+     * `readAll` of some log partitions (see `partitionSql`): the same horizon, and only rows whose stream hash
+     * falls in a wanted partition, or whose hash predates migration 4 (NULL; the caller filters those).
+     */
+    readPartitions: pageBelowHorizon(`AND (stream_hash IS NULL OR ${partitionSql('stream_hash')} = ANY(?::int[]))`),
     readSnapshot: `SELECT schema_version, version, state FROM ${s}.snapshots WHERE stream_id = ? AND name = ?`,
     writeSnapshot: `INSERT INTO ${s}.snapshots AS sn (stream_id, name, schema_version, version, state) VALUES (?, ?, ?, ?, ?::jsonb)
       ON CONFLICT (stream_id, name) DO UPDATE SET schema_version = excluded.schema_version, version = excluded.version, state = excluded.state

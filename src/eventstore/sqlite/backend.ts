@@ -1,5 +1,6 @@
 import type { SqliteDatabase } from '../../storage/sqlite.js';
-import type { AppendRequest, BackendTransaction, EventStoreBackend, SnapshotRecord, StoredEvent } from '../backend.js';
+import { bucketOf } from '../../support/hash.js';
+import type { AppendRequest, BackendTransaction, EventStoreBackend, PartitionPage, PartitionPageRequest, SnapshotRecord, StoredEvent } from '../backend.js';
 import { checkExpectedVersion } from '../expected-version.js';
 import { type ExistingEvent, resolveIdempotentAppend } from '../idempotency.js';
 import type { AppendHook, AppendResult } from '../types.js';
@@ -27,6 +28,7 @@ export class SqliteEventStoreBackend implements EventStoreBackend {
     hooks: readonly AppendHook[] = [],
   ) {
     const tx = db.directExecutor();
+    db.defineFunction('tessera_partition', (streamId: string, count: bigint | number) => bucketOf(streamId, Number(count)));
     const runHooks =
       hooks.length === 0
         ? null
@@ -144,6 +146,19 @@ export class SqliteEventStoreBackend implements EventStoreBackend {
       if (opts.types === undefined) return this.#events(SQL.readAll, [opts.fromPosition, limit]);
       if (opts.types.length === 0) return [];
       return this.#events(SQL.readAllTypes(opts.types.length), [opts.fromPosition, ...opts.types, limit]);
+    });
+  }
+
+  async readPartitions(req: PartitionPageRequest): Promise<PartitionPage> {
+    return this.db.outsideTransaction(() => {
+      // The newest position first, and the page bounded by it: a commit by another process between the two
+      // statements cannot put an unseen event below `through`.
+      const newest = (this.#safe(SQL.newestPosition).pluck(true).get() as bigint | null) ?? null;
+      if (newest === null || newest < req.fromPosition) return { events: [], through: newest };
+      const params = [req.fromPosition, newest, req.partitionCount, JSON.stringify(req.partitions), req.maxCount];
+      const events = this.#events(SQL.readPartitions, params);
+      const full = events.length >= req.maxCount;
+      return { events, through: full ? events[events.length - 1]!.globalPosition : newest };
     });
   }
 

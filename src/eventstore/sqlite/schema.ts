@@ -80,6 +80,11 @@ export const SQL = {
   readBackward: streamQuery('WHERE stream_id = ? AND stream_version <= ? ORDER BY stream_version DESC LIMIT ?'),
   readAll: allQuery('WHERE global_position >= ? ORDER BY global_position ASC LIMIT ?'),
   readAllTypes: (n: number) => allQuery(`WHERE global_position >= ? AND event_type IN (${params(n)}) ORDER BY global_position ASC LIMIT ?`),
+  newestPosition: 'SELECT max(global_position) FROM tessera_events',
+  /** `tessera_partition` is registered on the connection by the backend (xxHash64 of the stream id mod P). */
+  readPartitions: allQuery(
+    'WHERE global_position >= ? AND global_position <= ? AND tessera_partition(stream_id, ?) IN (SELECT value FROM json_each(?)) ORDER BY global_position ASC LIMIT ?',
+  ),
   byEventIds: (n: number) => allQuery(`WHERE event_id IN (${params(n)}) ORDER BY global_position`),
   readSnapshot: 'SELECT schema_version, version, state FROM tessera_snapshots WHERE stream_id = ? AND name = ?',
   writeSnapshot: `INSERT INTO tessera_snapshots (stream_id, name, schema_version, version, state) VALUES (?, ?, ?, ?, ?)
