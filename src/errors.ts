@@ -26,5 +26,5 @@ export { AdminTokenRequiredError, NotFoundError, UnsafeBindError } from './error
 export {
   FollowerCheckpointConflictError, MalformedSessionTokenError, NotAStandbyError, PrimaryUnavailableError, ReplicaDivergedError, ReplicaUnavailableError,
 } from './errors/replication.js';
-export { ArchiveMismatchError, ConsumerHandlerError, GroupNotDrainedError, NotPartitionedError, OverlappingPartitionError, PartitionCountMismatchError, RetentionRefusedError, UnknownConsumerGroupError } from './errors/partitioning.js';
+export { ArchiveMismatchError, ConsumerHandlerError, EventsPartitioningMismatchError, GroupNotDrainedError, NotPartitionedError, OverlappingPartitionError, PartitionCountMismatchError, RetentionRefusedError, UnknownConsumerGroupError } from './errors/partitioning.js';
 export { InvalidShardMapError, ShardUnavailableError, StaleShardMapError, UnknownShardError, UnsupportedQueryError } from './errors/sharding.js';

@@ -47,12 +47,14 @@ export {
   type CommonStoreOptions,
   DEFAULT_MAX_EVENT_BYTES,
   EVENT_TYPE_MAX_BYTES,
+  type EventsPartitionInterval,
   type EventStore,
   type ExpectedVersion,
   MAX_EVENTS_PER_APPEND,
   type NewEvent,
   openPostgresEventStore,
   openSqliteEventStore,
+  type PostgresEventsPartitioning,
   type PostgresEventStoreOptions,
   type ReadAllOptions,
   type ReadStreamOptions,
@@ -237,7 +239,7 @@ export {
 
 // Partitioning: consumer groups over the partitioned log; table partitions and segment files with retention
 export {
-  ArchiveMismatchError, ConsumerHandlerError, GroupNotDrainedError, NotPartitionedError, OverlappingPartitionError, PartitionCountMismatchError, RetentionRefusedError,
+  ArchiveMismatchError, ConsumerHandlerError, EventsPartitioningMismatchError, GroupNotDrainedError, NotPartitionedError, OverlappingPartitionError, PartitionCountMismatchError, RetentionRefusedError,
   UnknownConsumerGroupError,
 } from './errors.js';
 export {

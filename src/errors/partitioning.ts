@@ -125,3 +125,24 @@ export class ArchiveMismatchError extends TesseraError {
     });
   }
 }
+
+/**
+ * A PostgreSQL event store was opened with a `partitioning` option that does not match its events table:
+ * the table exists without partitioning (a store is never converted in place), it is partitioned by
+ * another interval, or it is partitioned but not by Tessera. Nothing was changed.
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof EventsPartitioningMismatchError) console.log(e.stored, e.requested); }
+ * ```
+ */
+export class EventsPartitioningMismatchError extends TesseraError {
+  constructor(readonly schema: string, readonly stored: string, readonly requested: string) {
+    super('EVENTS_PARTITIONING_MISMATCH', `The events table of schema "${schema}" is ${stored}; the store was opened with ${requested}`, {
+      hint: stored === 'not partitioned'
+        ? 'An events table is partitioned only when the store is created: open it without partitioning, or open a new schema with partitioning and copy the events into it (readAll, then append them per stream with their ids).'
+        : stored.startsWith('partitioned by')
+          ? 'A partitioned store keeps the interval it was created with: pass that interval, or leave partitioning out to use the stored one.'
+          : 'Tessera opens only events tables it partitioned itself (it records the interval in events_partitioning): use another schema.',
+    });
+  }
+}

@@ -28,6 +28,7 @@ export type { CommonStoreOptions } from './options.js';
 export { storeDatabase, storeTransaction, type StoreTransaction } from './store.js';
 export { openSqliteEventStore, type SqliteEventStoreOptions } from './sqlite/open.js';
 export { openPostgresEventStore, type PostgresEventStoreOptions } from './postgres/open.js';
+export type { EventsPartitionInterval, PostgresEventsPartitioning } from './postgres/partitioned-schema.js';
 export {
   DEFAULT_MAX_EVENT_BYTES,
   EVENT_TYPE_MAX_BYTES,

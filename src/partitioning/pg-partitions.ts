@@ -106,7 +106,11 @@ export class PgPartitionManager {
         wanted.push({ name, from, to });
       }
       for (const w of wanted) {
-        await tx.exec(`CREATE TABLE ${this.#q(w.name)} PARTITION OF ${this.#q(table)} FOR VALUES FROM (${literal(new Date(w.from).toISOString())}) TO (${literal(new Date(w.to).toISOString())})`);
+        // Not CREATE TABLE … PARTITION OF: that takes an ACCESS EXCLUSIVE lock on the parent, so it waits for
+        // every open transaction that read or wrote the table and blocks all new ones meanwhile. A new table
+        // attached afterwards needs only SHARE UPDATE EXCLUSIVE: reads and writes of the table go on.
+        await tx.exec(`CREATE TABLE ${this.#q(w.name)} (LIKE ${this.#q(table)} INCLUDING ALL)`);
+        await tx.exec(`ALTER TABLE ${this.#q(table)} ATTACH PARTITION ${this.#q(w.name)} FOR VALUES FROM (${literal(new Date(w.from).toISOString())}) TO (${literal(new Date(w.to).toISOString())})`);
       }
       return wanted.map((w) => w.name);
     });

@@ -8,6 +8,8 @@ import { TesseraEventStore } from '../store.js';
 import type { EventStore } from '../types.js';
 import { PostgresEventStoreBackend } from './backend.js';
 import { syncLogClock } from './clock.js';
+import { EventPartitions, PartitionedPostgresBackend } from './partitioned-backend.js';
+import { eventsPartitioning, type PostgresEventsPartitioning, prepareEventsTable, requireEventsPartitioning } from './partitioned-schema.js';
 import { eventStoreMigrations, migrationsTable, validateSchemaName } from './schema.js';
 
 /** Options of {@link openPostgresEventStore}. */
@@ -27,6 +29,13 @@ export interface PostgresEventStoreOptions extends CommonStoreOptions {
    * before the call are included (default 5000 ms); see the gap-safe log notes in `read.ts`.
    */
   readWaitMs?: number;
+  /**
+   * Creates the events table partitioned by time (`recorded_at`, UTC), so old events can be retired a
+   * partition at a time (`PgPartitionManager.applyRetention('events', …)`; see docs/partitioning.md). Only
+   * when the schema has no events table yet; a store created this way keeps it, with or without the option.
+   * Opening a store created without it, or with another interval, throws `EventsPartitioningMismatchError`.
+   */
+  partitioning?: PostgresEventsPartitioning;
 }
 
 /**
@@ -50,6 +59,7 @@ export async function openPostgresEventStore(options: PostgresEventStoreOptions)
   const hooks = resolveAppendHooks(o.appendHooks);
   const schema = validateSchemaName(o.schema);
   const readWaitMs = o.readWaitMs === undefined ? 5_000 : requirePositiveInt(o.readWaitMs, 'readWaitMs');
+  const partitioningWanted = requireEventsPartitioning(o.partitioning);
   if (o.pool === undefined && o.connectionString === undefined) {
     throw new InvalidArgumentError('connectionString', 'is missing', "Pass connectionString: 'postgres://user@host:5432/database', or pool.");
   }
@@ -60,16 +70,24 @@ export async function openPostgresEventStore(options: PostgresEventStoreOptions)
   if (o.connectTimeoutMs !== undefined) driverOptions.connectTimeoutMs = o.connectTimeoutMs;
   const db = new PostgresDatabase(driverOptions);
   let xidOffset: bigint;
+  let partitions: EventPartitions | null = null;
   try {
     await ensureSchema(db, schema);
+    await prepareEventsTable(db, schema, partitioningWanted);
     await runMigrations(db, migrationsTable(schema), eventStoreMigrations(schema));
+    const partitioning = await eventsPartitioning(db, schema, partitioningWanted);
+    if (partitioning !== null) {
+      partitions = new EventPartitions(db, schema, partitioning);
+      await partitions.ensure(common.clock.now());
+    }
     xidOffset = await syncLogClock(db, schema);
     for (const hook of hooks) if (hook.setup) await db.transaction((tx) => hook.setup!(tx));
   } catch (e) {
     await db.close();
     throw e;
   }
-  const backend = new PostgresEventStoreBackend(db, { schema, hooks, readWaitMs, random: common.random, xidOffset });
+  const config = { schema, hooks, readWaitMs, random: common.random, xidOffset };
+  const backend = partitions === null ? new PostgresEventStoreBackend(db, config) : new PartitionedPostgresBackend(db, config, partitions);
   return new TesseraEventStore({ ...common, sql: db, backend });
 }
 
