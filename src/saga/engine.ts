@@ -14,6 +14,7 @@ import { anyRunnable, claimRunnable, loadInstanceWithSteps, type RunnableFilter 
 import { decodeInstance, decodeStep, type InstanceRow, toSagaInstance, type StepRow } from './rows.js';
 import { SagaRun } from './runner.js';
 import { T_INSTANCES, T_STEPS } from './schema.js';
+import { EngineWake, SagaWakeups } from './wake.js';
 import { isTerminalStatus, type SagaEngine, type SagaEngineOptions, type SagaInstance, type SagaListOptions, type SagaStatus, TERMINAL_STATUSES } from './types.js';
 
 /** Saga ids appear in the stream id `saga-<id>`; keep them well under the stream id limit. */
@@ -59,7 +60,9 @@ export async function openSagaEngine(opts: SagaEngineOptions): Promise<SagaEngin
     if (have !== undefined && !have.has(v)) missing.set(String(r.saga_type), [...(missing.get(String(r.saga_type)) ?? []), v]);
   }
   for (const [name, versions] of missing) throw new SagaVersionMissingError(name, versions.sort((a, b) => a - b));
-  return new TesseraSagaEngine(o, await PgTransitionBatch.open(o.store, o.db));
+  const wake = new EngineWake();
+  const wakeups = await SagaWakeups.open(o.db, o.maxConcurrent > 0 ? { wake, random: o.random } : null);
+  return new TesseraSagaEngine(o, await PgTransitionBatch.open(o.store, o.db), wake, wakeups);
 }
 
 
@@ -70,9 +73,11 @@ class TesseraSagaEngine implements SagaEngine {
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #stats: SagaEngineStats = { claimed: 0, fencedWrites: 0, errors: 0 };
   #stopped = false;
+  readonly #stopping = new AbortController();
   #reserved = 0;
-  #kicked = false;
-  #wake: (() => void) | null = null;
+  readonly #wake: EngineWake;
+  /** PostgreSQL: NOTIFY/LISTEN between the engines on the schema (see wake.ts); null on SQLite. */
+  readonly #wakeups: SagaWakeups | null;
   readonly #changed = new Set<() => void>();
   /** waitForTerminal calls waiting on a saga this engine runs: handed its committed end state (no read needed). */
   readonly #finals = new Map<string, Set<(final: SagaInstance | null) => void>>();
@@ -82,9 +87,11 @@ class TesseraSagaEngine implements SagaEngine {
 
   readonly #pg: PgTransitionBatch | null;
 
-  constructor(o: Resolved, pg: PgTransitionBatch | null) {
+  constructor(o: Resolved, pg: PgTransitionBatch | null, wake: EngineWake, wakeups: SagaWakeups | null) {
     this.#o = o;
     this.#pg = pg;
+    this.#wake = wake;
+    this.#wakeups = wakeups;
     // SQLite has one writer: one batch at a time gathers the most. PostgreSQL commits others meanwhile.
     this.#batcher = new CommitBatcher(o.store, { pg, maxInFlight: o.db.dialect === 'sqlite' ? 1 : 2, maxBatch: 64 });
     this.#transact = (work) => this.#batcher.submit(work);
@@ -101,8 +108,7 @@ class TesseraSagaEngine implements SagaEngine {
   }
 
   #kick(): void {
-    this.#kicked = true;
-    this.#wake?.();
+    this.#wake.notify();
   }
 
   #notifyChanged(): void {
@@ -111,6 +117,8 @@ class TesseraSagaEngine implements SagaEngine {
 
   async #run(): Promise<void> {
     while (!this.#stopped) {
+      // Wake-ups from here on (during the claim too) make the loop claim again instead of sleeping.
+      this.#wake.pending = false;
       try {
         await this.#claim();
       } catch (e) {
@@ -119,18 +127,7 @@ class TesseraSagaEngine implements SagaEngine {
         this.#o.onError(e);
       }
       if (this.#stopped) break;
-      if (!this.#kicked) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(done, this.#o.pollMs);
-          function done(): void {
-            clearTimeout(t);
-            resolve();
-          }
-          this.#wake = done;
-        });
-        this.#wake = null;
-      }
-      this.#kicked = false;
+      if (!this.#wake.pending) await this.#wake.wait(this.#o.pollMs, this.#stopping.signal);
     }
   }
 
@@ -161,7 +158,7 @@ class TesseraSagaEngine implements SagaEngine {
         store: this.#o.store,
         def,
         leaseMs,
-        lockRetryMs: this.#o.pollMs * 4,
+        lockRetryMs: this.#o.recheckMs * 4,
         clock,
         random: this.#o.random,
         events: this.#o.events,
@@ -242,7 +239,11 @@ class TesseraSagaEngine implements SagaEngine {
         wakeAt: null, timerAt: null, deadlineAt, leaseOwner: claim.runnerId, leaseUntil: claim.leaseUntil, fence: 1, error: null, createdAt: now, updatedAt: now,
       };
       this.#launch(row, r.started, true);
-    } else if (r.applied) this.#kick();
+    } else if (r.applied) {
+      // Not claimed here (no free slot, or a client engine): for a runner here or in another process.
+      this.#kick();
+      this.#wakeups?.notify();
+    }
     return { created: r.applied };
   }
 
@@ -287,12 +288,12 @@ class TesseraSagaEngine implements SagaEngine {
         if (isTerminalStatus(s.status)) return s;
         status = s.status;
       }
-      const left = timeoutMs === undefined ? this.#o.pollMs : timeoutMs - (Date.now() - started);
+      const left = timeoutMs === undefined ? this.#o.recheckMs : timeoutMs - (Date.now() - started);
       if (left <= 0) throw new SagaTimeoutError(`Saga "${sagaId}" (status ${status})`, timeoutMs ?? 0, true);
       const ac = new AbortController();
       const done = (): void => ac.abort();
       this.#changed.add(done);
-      await sleep(Math.min(left, this.#active.has(sagaId) ? 1_000 : this.#o.pollMs), ac.signal);
+      await sleep(Math.min(left, this.#active.has(sagaId) ? 1_000 : this.#o.recheckMs), ac.signal);
       this.#changed.delete(done);
     }
   }
@@ -320,7 +321,7 @@ class TesseraSagaEngine implements SagaEngine {
     const signalId = requireBoundedString(o.signalId, 'signalId', 256);
     const json = encodeJson(payload === undefined ? null : payload, 'signal payload');
     await deliverSignal(this.#o.store, { sagaId: id, name: signalName, payload: json, signalId, now: this.#o.clock.now() });
-    this.#kick();
+    this.#wakeAll();
   }
 
   async cancel(sagaId: string): Promise<void> {
@@ -328,27 +329,37 @@ class TesseraSagaEngine implements SagaEngine {
     const id = requireBoundedString(sagaId, 'sagaId', SAGA_ID_MAX_BYTES);
     const flagged = await requestCancel(this.#o.store, id, this.#o.clock.now(), this.#o.events);
     if (flagged) this.#active.get(id)?.cancelRequested();
-    this.#kick();
+    this.#wakeAll();
   }
 
   async retryCompensation(sagaId: string): Promise<void> {
     this.#assertOpen();
     const id = requireBoundedString(sagaId, 'sagaId', SAGA_ID_MAX_BYTES);
     await redriveCompensation(this.#o.store, id, this.#o.clock.now(), this.#o.events);
+    this.#wakeAll();
+  }
+
+  /** After a command committed: the saga may now be claimable, by this engine or one elsewhere. */
+  #wakeAll(): void {
     this.#kick();
+    this.#wakeups?.notify();
   }
 
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#wake?.();
+    this.#stopping.abort();
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
+    await this.#wakeups?.stopListening();
     const runs = [...this.#active.values()];
     for (const r of runs) r.halt();
     await this.#loop;
     // Each halted run releases its lease (fenced) before it settles.
     while (this.#active.size > 0) await new Promise((r) => setTimeout(r, 5));
+    // The released sagas are for the other engines now: tell them instead of leaving them to their polls.
+    if (runs.length > 0) this.#wakeups?.notify();
+    await this.#wakeups?.drain();
     await this.#pg?.drain();
     this.#notifyChanged();
   }

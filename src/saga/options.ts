@@ -8,6 +8,11 @@ import { describe, requireBoundedString, requireOptionsObject, requirePositiveIn
 import { isSagaDefinition } from './define.js';
 import type { SagaDefinition, SagaEngineOptions } from './types.js';
 
+/** Default poll interval (SQLite, and re-reads of sagas run elsewhere). */
+export const POLL_MS = 25;
+/** Default poll interval of a PostgreSQL runner, which LISTENs for work instead. */
+export const PG_POLL_MS = 1_000;
+
 /** The engine's options, validated, with defaults filled in. */
 export interface Resolved {
   store: EventStore;
@@ -16,7 +21,10 @@ export interface Resolved {
   latest: Map<string, SagaDefinition>;
   runnerId: string;
   leaseMs: number;
+  /** How long the claim loop sleeps when nothing wakes it (a local start, a notification, a timer). */
   pollMs: number;
+  /** How often a saga run elsewhere is re-read (waitForTerminal) and a busy semantic lock retried (times 4). */
+  recheckMs: number;
   maxConcurrent: number;
   clock: Clock;
   random: () => number;
@@ -54,6 +62,7 @@ export function resolveEngineOptions(opts: SagaEngineOptions): Resolved {
     throw new InvalidArgumentError('lifecycleEvents', `${describe(o.lifecycleEvents)} is not a boolean`, 'Pass lifecycleEvents: true or false.');
   }
   const ids: IdGenerator = o.ids ?? uuidV7;
+  const poll = o.pollIntervalMs === undefined ? undefined : requirePositiveInt(o.pollIntervalMs, 'pollIntervalMs');
   return {
     store: o.store as EventStore,
     db,
@@ -61,7 +70,9 @@ export function resolveEngineOptions(opts: SagaEngineOptions): Resolved {
     latest,
     runnerId: o.runnerId === undefined ? ids() : requireBoundedString(o.runnerId, 'runnerId', 200),
     leaseMs,
-    pollMs: o.pollIntervalMs === undefined ? 25 : requirePositiveInt(o.pollIntervalMs, 'pollIntervalMs'),
+    // PostgreSQL runners are woken by NOTIFY (see wake.ts): their poll only finds expired leases and missed wake-ups.
+    pollMs: poll ?? (db.dialect === 'postgres' ? PG_POLL_MS : POLL_MS),
+    recheckMs: Math.min(poll ?? POLL_MS, POLL_MS),
     maxConcurrent,
     clock: o.clock ?? systemClock,
     random: o.random ?? Math.random,

@@ -80,7 +80,8 @@ export class SagaRun {
       } else if (!(e instanceof Halt) && !isTesseraError(e, 'STORE_CLOSED')) {
         this.#env.onError(e);
         // Let another attempt (here or elsewhere) pick it up later rather than spin on the failure.
-        await this.#commit({ release: true, wake_at: this.#env.clock.now() + this.#env.leaseMs }).catch(() => undefined);
+        const at = this.#env.clock.now() + this.#env.leaseMs;
+        if (await this.#commit({ release: true, wake_at: at }).then(() => true, () => false)) this.#env.wakeAt(at);
       }
     } finally {
       clearInterval(this.#heartbeat);

@@ -129,7 +129,13 @@ export interface SagaEngineOptions {
   runnerId?: string;
   /** How long a claim lasts without renewal (default 15 000 ms); renewed every third of it. */
   leaseMs?: number;
-  /** How often to look for runnable sagas (default 25 ms); local start/signal wake the engine at once. */
+  /**
+   * How often to look for runnable sagas when nothing wakes the engine sooner. Local starts, signals, cancels
+   * and retry timers wake it at once; on PostgreSQL so do those of other processes (LISTEN/NOTIFY on the
+   * schema's saga channel), so there the poll only finds sagas whose runner died (expired leases) and covers
+   * lost notifications: default 1,000 ms on PostgreSQL, 25 ms on SQLite (which has no notifications).
+   * `waitForTerminal` re-reads a saga another process runs every 25 ms, or this interval when shorter.
+   */
   pollIntervalMs?: number;
   /** Sagas run at once by this engine (default 16). 0 makes a client that starts and reads but runs nothing. */
   maxConcurrent?: number;
