@@ -93,6 +93,11 @@ describe('PostgreSQL event store on a time-partitioned events table', () => {
     expect(await rowsByPartition(schema)).toEqual([['events_p20310615', 'f', 1], [day(0), 'g', 1], [day(0), 'g', 2]]);
     const { rows } = await c.query(`SELECT stream_id, stream_version::int AS v FROM "${schema}".event_keys ORDER BY 1, 2`);
     expect(rows).toEqual([{ stream_id: 'f', v: 1 }, { stream_id: 'g', v: 1 }, { stream_id: 'g', v: 2 }]);
+    // Concurrent appends share group statements: the group fails as a whole, each append is retried.
+    await c.query(`ALTER TABLE "${schema}".events DETACH PARTITION "${schema}".${day(0)}; DROP TABLE "${schema}".${day(0)}`);
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => store.appendToStream(`c-${i}`, [{ type: 'T', data: { i } }])));
+    expect(results.map((r) => r.nextExpectedVersion)).toEqual(Array.from({ length: 12 }, () => 1n));
+    expect((await rowsByPartition(schema)).filter(([part]) => part === day(0))).toHaveLength(12);
   });
 
   it('appends inside a storeTransaction across intervals, also after a known partition was dropped', async () => {
