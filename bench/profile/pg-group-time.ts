@@ -23,7 +23,7 @@ async function group(k: number) {
     [arr(streams.map((s) => `${schema}:${s}`)), arr(streams), arr(streams.map(() => 'any')), `{${streams.map(() => 1).join(',')}}`, arr(streams.map(() => new Date().toISOString())), arr(ids), arr(ids.map(() => 'ItemAdded')), arr(ids.map(() => ev)), `{${ids.map(() => 'NULL').join(',')}}`, `{${ids.map(() => 1).join(',')}}`, '0']);
 }
 for (let i = 0; i < 200; i++) await group(8);
-const sig = `${schema}.append_events_group(text[], text[], text[], int[], timestamptz[], text[], text[], text[], text[], int[], bigint)`;
+const sig = `${schema}.append_events_group(text[], text[], text[], int[], timestamptz[], text[], text[], text[], text[], int[], bigint, bigint[])`;
 const res: Record<string, number[]> = { custom: [], generic: [] };
 for (let r = 0; r < 16; r++) {
   const mode = r % 2 === 0 ? 'generic' : 'custom';

@@ -183,8 +183,12 @@ describe('PostgreSQL event store on a time-partitioned events table', () => {
       const { rows } = await c.query(`SELECT stream_id, stream_version::int AS v FROM "${schema}".event_keys WHERE stream_id = 'old' ORDER BY 2`);
       expect(rows).toEqual([{ stream_id: 'old', v: 1 }, { stream_id: 'old', v: 2 }]);
       await expect(store.appendToStream('elsewhere', [{ id: 'kept-id', type: 'T', data: {} }])).rejects.toMatchObject({ cause: { code: '23505' } });
-      // A stream whose every event was retired reads as empty, and its next append would reuse version 1: refused.
-      await expect(store.appendToStream('old', [{ type: 'T', data: {} }])).rejects.toBeInstanceOf(ConcurrencyError);
+      // A stream whose every event was retired reads as empty but still exists: it goes on at its next version
+      // (heads are looked up in event_keys), and an append that expects a new stream is refused.
+      expect(await store.streamExists('old')).toBe(true);
+      await expect(store.appendToStream('old', [{ type: 'T', data: {} }], { expectedVersion: 'no_stream' })).rejects.toBeInstanceOf(ConcurrencyError);
+      expect((await store.appendToStream('old', [{ type: 'T', data: {} }], { expectedVersion: 2n })).nextExpectedVersion).toBe(3n);
+      expect((await store.readStream('old')).map((e) => e.streamVersion)).toEqual([3n]);
     } finally {
       tmp.remove();
     }

@@ -1,3 +1,10 @@
+/**
+ * Where a stream's head (its last version) is looked up: `events`, or on a time-partitioned store the plain
+ * `event_keys` table beside it (one index instead of one per attached partition, and it still knows the
+ * versions of retired events, so a stream whose events were all retired continues at its next version).
+ */
+export type HeadTable = 'events' | 'event_keys';
+
 /** SQLSTATE the append function raises when the expected version does not match; DETAIL holds the actual version. */
 export const WRONG_VERSION_SQLSTATE = 'TS409';
 
@@ -6,7 +13,7 @@ export const WRONG_VERSION_SQLSTATE = 'TS409';
  * so an append is one autocommit statement, one round trip. The order is the same:
  * 1. the per-stream advisory lock (same key). Neither the calling SELECT nor the lock assigns a transaction
  *    id, so the id is assigned after the previous holder committed, as in the multi-statement path;
- * 2. the stream head, read by a new statement: a VOLATILE function takes a fresh snapshot per statement
+ * 2. the stream head (from `head`, see {@link HeadTable}), read by a new statement: a VOLATILE function takes a fresh snapshot per statement
  *    (READ COMMITTED), so it sees the previous holder's commit;
  * 3. the expected-version check of `expected-version.ts` (`any`, `no_stream`, `stream_exists` or a
  *    decimal version), raising {@link WRONG_VERSION_SQLSTATE} with the actual version in DETAIL;
@@ -14,7 +21,7 @@ export const WRONG_VERSION_SQLSTATE = 'TS409';
  *    the stream id's hash (`signedHashKey`) that lets readers filter by log partition.
  * Never `?` in this text: statements are scanned for placeholders.
  */
-export function appendFunctionSql(s: string): string {
+export function appendFunctionSql(s: string, head: HeadTable = 'events'): string {
   return `
     CREATE OR REPLACE FUNCTION ${s}.append_events(
       p_lock_key text, p_stream_id text, p_expected text, p_ids text[], p_types text[], p_data text[],
@@ -28,7 +35,7 @@ export function appendFunctionSql(s: string): string {
       v_count bigint := cardinality(p_ids);
     BEGIN
       PERFORM pg_advisory_xact_lock(hashtextextended(p_lock_key, 0));
-      SELECT h.stream_version INTO v_current FROM ${s}.events h
+      SELECT h.stream_version INTO v_current FROM ${s}.${head} h
         WHERE h.stream_id = p_stream_id ORDER BY h.stream_version DESC LIMIT 1;
       v_current := coalesce(v_current, 0);
       IF NOT (p_expected = 'any'

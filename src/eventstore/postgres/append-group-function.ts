@@ -1,3 +1,5 @@
+import type { HeadTable } from './append-function.js';
+
 /**
  * `append_events_group`: several appends (to distinct or equal streams) in one autocommit statement, so
  * concurrent callers share one round trip and one commit (one WAL flush). Per group:
@@ -23,7 +25,7 @@
  * `events` per append (seen from the saga engine's batch statement: throughput fell with the table's size).
  * Never `?` in this text: statements are scanned for placeholders.
  */
-export function appendGroupFunctionSql(s: string): string {
+export function appendGroupFunctionSql(s: string, head: HeadTable = 'events'): string {
   return `
     CREATE OR REPLACE FUNCTION ${s}.append_events_group(
       p_lock_keys text[], p_stream_ids text[], p_expected text[], p_counts int[], p_recorded_at timestamptz[],
@@ -55,7 +57,7 @@ export function appendGroupFunctionSql(s: string): string {
       v_base := (pg_current_xact_id()::text::bigint + p_xid_offset) << 16;
       SELECT array_agg(x.head ORDER BY x.ord), array_agg(x.prev ORDER BY x.ord) INTO v_heads, v_prev FROM (
         SELECT a.ord, coalesce(lag(a.ord) OVER (PARTITION BY a.id ORDER BY a.ord), 0)::int AS prev,
-               coalesce((SELECT h.stream_version FROM ${s}.events h WHERE h.stream_id = a.id COLLATE "default" ORDER BY h.stream_version DESC LIMIT 1), 0) AS head
+               coalesce((SELECT h.stream_version FROM ${s}.${head} h WHERE h.stream_id = a.id COLLATE "default" ORDER BY h.stream_version DESC LIMIT 1), 0) AS head
         FROM unnest(p_stream_ids) WITH ORDINALITY AS a(id, ord)) x;
       FOR v_k IN 1 .. v_n LOOP
         v_current := CASE WHEN v_prev[v_k] = 0 THEN v_heads[v_k] ELSE v_after[v_prev[v_k]] END;

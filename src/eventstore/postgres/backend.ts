@@ -4,6 +4,7 @@ import { describePgError } from '../../storage/postgres-errors.js';
 import type { AppendRequest, BackendTransaction, EventStoreBackend, PartitionPage, PartitionPageRequest, SnapshotRecord, StoredEvent } from '../backend.js';
 import type { AppendHook, AppendResult } from '../types.js';
 import { appendInTransaction, pgTextArray } from './append.js';
+import type { HeadTable } from './append-function.js';
 import { appendGroupInOneStatement, appendInOneStatement, canAppendInOneStatement } from './fast-append.js';
 import { PgGroupCommitter } from './group-commit.js';
 import { WakeSignal } from '../wake-signal.js';
@@ -28,6 +29,8 @@ export interface PgBackendConfig {
   random: () => number;
   /** Added to transaction ids when deriving positions (see `clock.ts`). */
   xidOffset: bigint;
+  /** Where stream heads are looked up (default `events`; `event_keys` on a time-partitioned store). */
+  headTable?: HeadTable;
 }
 
 /**
@@ -48,7 +51,7 @@ export class PostgresEventStoreBackend implements EventStoreBackend {
     private readonly db: PostgresDatabase,
     private readonly config: PgBackendConfig,
   ) {
-    this.#sql = statements(config.schema, config.xidOffset);
+    this.#sql = statements(config.schema, config.xidOffset, config.headTable);
     this.#channel = notifyChannel(config.schema);
     this.#listener = new NotificationListener(db.clientConfig, this.#channel, this.#wake, config.random);
     this.#notifier = new NotifySender(db, this.#sql.notify, this.#channel);

@@ -6,7 +6,7 @@ import { requireOptionsObject, requirePositiveInt } from '../../support/validate
 import { type CommonStoreOptions, resolveAppendHooks, resolveCommonOptions } from '../options.js';
 import { TesseraEventStore } from '../store.js';
 import type { EventStore } from '../types.js';
-import { PostgresEventStoreBackend } from './backend.js';
+import { type PgBackendConfig, PostgresEventStoreBackend } from './backend.js';
 import { syncLogClock } from './clock.js';
 import { EventPartitions, PartitionedPostgresBackend } from './partitioned-backend.js';
 import { eventsPartitioning, type PostgresEventsPartitioning, prepareEventsTable, requireEventsPartitioning } from './partitioned-schema.js';
@@ -74,7 +74,9 @@ export async function openPostgresEventStore(options: PostgresEventStoreOptions)
   try {
     await ensureSchema(db, schema);
     await prepareEventsTable(db, schema, partitioningWanted);
-    await runMigrations(db, migrationsTable(schema), eventStoreMigrations(schema));
+    // Known before the migrations, which write the append functions' head lookups for the layout.
+    const layout = await eventsPartitioning(db, schema, partitioningWanted);
+    await runMigrations(db, migrationsTable(schema), eventStoreMigrations(schema, layout === null ? 'events' : 'event_keys'));
     const partitioning = await eventsPartitioning(db, schema, partitioningWanted);
     if (partitioning !== null) {
       partitions = new EventPartitions(db, schema, partitioning);
@@ -86,7 +88,7 @@ export async function openPostgresEventStore(options: PostgresEventStoreOptions)
     await db.close();
     throw e;
   }
-  const config = { schema, hooks, readWaitMs, random: common.random, xidOffset };
+  const config: PgBackendConfig = { schema, hooks, readWaitMs, random: common.random, xidOffset, headTable: partitions === null ? 'events' : 'event_keys' };
   const backend = partitions === null ? new PostgresEventStoreBackend(db, config) : new PartitionedPostgresBackend(db, config, partitions);
   return new TesseraEventStore({ ...common, sql: db, backend });
 }

@@ -2,7 +2,7 @@ import { EventsPartitioningMismatchError, InvalidArgumentError } from '../../err
 import { requireInterval, type TimeInterval } from '../../partitioning/intervals.js';
 import type { SqlDriver, SqlExecutor } from '../../storage/port.js';
 import { requireOptionsObject } from '../../support/validate.js';
-import { migrationsTable } from './schema.js';
+import { EVENT_COLUMNS_DDL, migrationsTable } from './schema.js';
 
 /**
  * The time-partitioned layout of the PostgreSQL event store's `events` table (opt-in, chosen when the
@@ -59,7 +59,7 @@ export function requireEventsPartitioning(value: unknown): EventsPartitioning | 
   const o = requireOptionsObject(value, 'partitioning') as Partial<PostgresEventsPartitioning>;
   const interval = requireInterval(o.interval, 'partitioning.interval');
   if (interval === 'hour') {
-    // Every append looks up its stream's head in every attached partition: hours would multiply them.
+    // Hours would attach thousands of partitions, and every read of the log or of a stream probes each one.
     throw new InvalidArgumentError('partitioning.interval', '"hour" is too short for an events table', "Pass interval: 'day', 'week' or 'month'.");
   }
   const ahead = o.ahead ?? 3;
@@ -74,15 +74,7 @@ function layoutSql(schema: string, p: EventsPartitioning): string {
   const s = `"${schema}"`;
   return `
     CREATE TABLE ${s}.events (
-      global_position bigint      NOT NULL,
-      event_id        text        NOT NULL,
-      stream_id       text        NOT NULL,
-      stream_version  bigint      NOT NULL CHECK (stream_version >= 1),
-      event_type      text        NOT NULL,
-      data            jsonb       NOT NULL,
-      metadata        jsonb,
-      schema_version  integer     NOT NULL DEFAULT 1,
-      recorded_at     timestamptz NOT NULL,
+      global_position bigint      NOT NULL,${EVENT_COLUMNS_DDL},
       PRIMARY KEY (global_position, recorded_at)
     ) PARTITION BY RANGE (recorded_at);
     CREATE INDEX events_stream ON ${s}.events (stream_id, stream_version);

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../../errors.js';
 import type { Migration } from '../../storage/migrations.js';
 import { describe } from '../../support/validate.js';
-import { appendFunctionSql } from './append-function.js';
+import { appendFunctionSql, type HeadTable } from './append-function.js';
 import { appendGroupFunctionSql } from './append-group-function.js';
 
 /** Default schema of the PostgreSQL event store. */
@@ -25,13 +25,24 @@ export function validateSchemaName(schema: unknown): string {
   return schema.toLowerCase();
 }
 
+/** The events table's columns after `global_position`, shared by the plain and the time-partitioned layout. */
+export const EVENT_COLUMNS_DDL = `
+          event_id        text        NOT NULL,
+          stream_id       text        NOT NULL,
+          stream_version  bigint      NOT NULL CHECK (stream_version >= 1),
+          event_type      text        NOT NULL,
+          data            jsonb       NOT NULL,
+          metadata        jsonb,
+          schema_version  integer     NOT NULL DEFAULT 1,
+          recorded_at     timestamptz NOT NULL`;
+
 /**
  * Global positions come from the writing transaction's id (see `read.ts`):
  * `global_position = (xid8 << 16) + index of the event in its transaction`. Appends lock one stream only
  * (see `append.ts`), so writers to different streams never wait for each other;
  * `UNIQUE (stream_id, stream_version)` stays as the last line of defence.
  */
-export function eventStoreMigrations(schema: string): Migration[] {
+export function eventStoreMigrations(schema: string, head: HeadTable = 'events'): Migration[] {
   const s = `"${schema}"`;
   return [
     {
@@ -40,14 +51,7 @@ export function eventStoreMigrations(schema: string): Migration[] {
       sql: `
         CREATE TABLE IF NOT EXISTS ${s}.events (
           global_position bigint      PRIMARY KEY,
-          event_id        text        NOT NULL,
-          stream_id       text        NOT NULL,
-          stream_version  bigint      NOT NULL CHECK (stream_version >= 1),
-          event_type      text        NOT NULL,
-          data            jsonb       NOT NULL,
-          metadata        jsonb,
-          schema_version  integer     NOT NULL DEFAULT 1,
-          recorded_at     timestamptz NOT NULL,
+          ${EVENT_COLUMNS_DDL},
           CONSTRAINT events_stream_version_key UNIQUE (stream_id, stream_version),
           CONSTRAINT events_event_id_key UNIQUE (event_id)
         );
@@ -68,8 +72,8 @@ export function eventStoreMigrations(schema: string): Migration[] {
         INSERT INTO ${s}.log_clock (id, xid_offset) VALUES (true, 0) ON CONFLICT DO NOTHING;
       `,
     },
-    { version: 2, name: 'one-statement append function', sql: appendFunctionSql(s) },
-    { version: 3, name: 'group append function', sql: appendGroupFunctionSql(s) },
+    { version: 2, name: 'one-statement append function', sql: appendFunctionSql(s, head) },
+    { version: 3, name: 'group append function', sql: appendGroupFunctionSql(s, head) },
     {
       version: 4,
       name: 'stream hash for log partitions',
@@ -78,8 +82,8 @@ export function eventStoreMigrations(schema: string): Migration[] {
         ALTER TABLE ${s}.events ADD COLUMN IF NOT EXISTS stream_hash bigint;
         DROP FUNCTION IF EXISTS ${s}.append_events(text, text, text, text[], text[], text[], text[], int[], timestamptz, bigint);
         DROP FUNCTION IF EXISTS ${s}.append_events_group(text[], text[], text[], int[], timestamptz[], text[], text[], text[], text[], int[], bigint);
-        ${appendFunctionSql(s)}
-        ${appendGroupFunctionSql(s)}`,
+        ${appendFunctionSql(s, head)}
+        ${appendGroupFunctionSql(s, head)}`,
     },
   ];
 }
@@ -113,7 +117,7 @@ export function partitionParams(count: number): bigint[] {
 }
 
 /** Every statement of the engine for one schema; values are always bound parameters. */
-export function statements(schema: string, xidOffset = 0n) {
+export function statements(schema: string, xidOffset = 0n, head: HeadTable = 'events') {
   const s = `"${schema}"`;
   // A bigint from our own clock table, never user input: safe to write into the SQL text.
   const off = BigInt.asIntN(64, xidOffset).toString();
@@ -147,7 +151,7 @@ export function statements(schema: string, xidOffset = 0n) {
         (SELECT max(e.global_position) + 1 FROM ${s}.events e WHERE e.global_position >= x.xid << 16 AND e.global_position < (x.xid + 1) << 16),
         x.xid << 16) AS next_position, h.stream_version AS version, h.global_position AS last_position
       FROM (SELECT pg_current_xact_id()::text::bigint + ${off} AS xid) x
-      LEFT JOIN LATERAL (SELECT stream_version, global_position FROM ${s}.events WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1) h ON true`,
+      LEFT JOIN LATERAL (SELECT stream_version, global_position FROM ${s}.${head} WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1) h ON true`,
     byEventIds: `SELECT global_position, event_id, stream_id, stream_version, event_type, data
       FROM ${s}.events WHERE event_id = ANY(?::text[])`,
     insert: `WITH ins AS (
@@ -165,8 +169,8 @@ export function statements(schema: string, xidOffset = 0n) {
       FROM ${s}.append_events_group($1::text[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[], $10::int[], $11::bigint, $12::bigint[])`,
     notify: 'SELECT pg_notify(?, ?)',
     readByIds: `SELECT ${COLUMNS} FROM ${s}.events WHERE event_id = ANY(?::text[])`,
-    maxStreamVersion: `SELECT coalesce(max(stream_version), 0) AS version FROM ${s}.events WHERE stream_id = ?`,
-    streamVersion: `SELECT stream_version AS version FROM ${s}.events WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1`,
+    maxStreamVersion: `SELECT coalesce(max(stream_version), 0) AS version FROM ${s}.${head} WHERE stream_id = ?`,
+    streamVersion: `SELECT stream_version AS version FROM ${s}.${head} WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1`,
     readForward: `SELECT ${COLUMNS} FROM ${s}.events WHERE stream_id = ? AND stream_version >= ? ORDER BY stream_version ASC LIMIT ?`,
     readBackward: `SELECT ${COLUMNS} FROM ${s}.events WHERE stream_id = ? AND stream_version <= ? ORDER BY stream_version DESC LIMIT ?`,
     /**
