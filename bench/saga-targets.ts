@@ -14,8 +14,10 @@ export interface SagaTarget {
   /** The PostgreSQL database it commits to (for counting commits), or null for SQLite. */
   database: string | null;
   run(ids: string[], steps: number, concurrency: number): Promise<void>;
-  /** Stops background work (pollers) until the next run, so a commit count covers the run alone. */
+  /** Stops background work (pollers) until `resume`, so a commit count covers the run alone. */
   quiesce?(): Promise<void>;
+  /** Restarts what `quiesce` stopped (before a count starts: opening an engine commits its migrations check). */
+  resume?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -68,6 +70,11 @@ export async function tesseraTarget(engine: 'sqlite' | 'postgres', lifecycleEven
   const open = (): ReturnType<typeof openSagaEngine> => openSagaEngine({ store, sagas: [def], maxConcurrent: 16, lifecycleEvents });
   let e = await open();
   let stopped = false;
+  const resume = async (): Promise<void> => {
+    if (!stopped) return;
+    e = await open();
+    stopped = false;
+  };
   return {
     name: `tessera ${engine}${lifecycleEvents ? '' : ' (no lifecycle events)'}`,
     database: engine === 'postgres' ? database : null,
@@ -75,11 +82,9 @@ export async function tesseraTarget(engine: 'sqlite' | 'postgres', lifecycleEven
       await e.stop();
       stopped = true;
     },
+    resume,
     async run(ids, _steps, concurrency) {
-      if (stopped) {
-        e = await open();
-        stopped = false;
-      }
+      await resume();
       await drive(ids, concurrency, async (id) => {
         await e.start('bench', id, { id });
         const s = await e.waitForTerminal(id, { timeoutMs: 600_000 });

@@ -65,6 +65,7 @@ function median(xs: number[]): number {
 
 async function countCommits(target: SagaTarget, ids: string[], steps: number, concurrency: number): Promise<number> {
   const settle = (): Promise<void> => new Promise((r) => setTimeout(r, STATS_SETTLE_MS));
+  await target.resume?.();
   await settle();
   const before = await committedTransactions(target.database!);
   await target.run(ids, steps, concurrency);

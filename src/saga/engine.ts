@@ -19,6 +19,8 @@ import { isTerminalStatus, type SagaEngine, type SagaEngineOptions, type SagaIns
 
 /** Saga ids appear in the stream id `saga-<id>`; keep them well under the stream id limit. */
 export const SAGA_ID_MAX_BYTES = 256;
+/** How long news of work that turned out to be nothing (see #news) is ignored. */
+const NEWS_MUTE_MS = 50;
 const STATUSES: readonly SagaStatus[] = ['running', 'waiting', 'compensating', 'cancelling', ...TERMINAL_STATUSES];
 
 /** Counters of one engine (for tests, metrics and the chaos suite). */
@@ -60,9 +62,7 @@ export async function openSagaEngine(opts: SagaEngineOptions): Promise<SagaEngin
     if (have !== undefined && !have.has(v)) missing.set(String(r.saga_type), [...(missing.get(String(r.saga_type)) ?? []), v]);
   }
   for (const [name, versions] of missing) throw new SagaVersionMissingError(name, versions.sort((a, b) => a - b));
-  const wake = new EngineWake();
-  const wakeups = await SagaWakeups.open(o.db, o.maxConcurrent > 0 ? { wake, random: o.random } : null);
-  return new TesseraSagaEngine(o, await PgTransitionBatch.open(o.store, o.db), wake, wakeups);
+  return new TesseraSagaEngine(o, await PgTransitionBatch.open(o.store, o.db), await SagaWakeups.channel(o.db));
 }
 
 
@@ -75,9 +75,13 @@ class TesseraSagaEngine implements SagaEngine {
   #stopped = false;
   readonly #stopping = new AbortController();
   #reserved = 0;
-  readonly #wake: EngineWake;
-  /** PostgreSQL: NOTIFY/LISTEN between the engines on the schema (see wake.ts); null on SQLite. */
+  readonly #wake = new EngineWake();
+  /** PostgreSQL: news of work between the engines on the schema (see wake.ts); null on SQLite. */
   readonly #wakeups: SagaWakeups | null;
+  /** The last wake-up came from a commit's news of unleased work (see #news). */
+  #fromNews = false;
+  /** News that led to nothing claimable is ignored until then. */
+  #newsMutedUntil = 0;
   readonly #changed = new Set<() => void>();
   /** waitForTerminal calls waiting on a saga this engine runs: handed its committed end state (no read needed). */
   readonly #finals = new Map<string, Set<(final: SagaInstance | null) => void>>();
@@ -87,15 +91,21 @@ class TesseraSagaEngine implements SagaEngine {
 
   readonly #pg: PgTransitionBatch | null;
 
-  constructor(o: Resolved, pg: PgTransitionBatch | null, wake: EngineWake, wakeups: SagaWakeups | null) {
+  constructor(o: Resolved, pg: PgTransitionBatch | null, channel: string | null) {
     this.#o = o;
     this.#pg = pg;
-    this.#wake = wake;
-    this.#wakeups = wakeups;
+    const listen = o.maxConcurrent > 0 ? { wake: this.#wake, random: o.random, toggle: pg !== null, hasRuns: () => this.#active.size > 0 } : null;
+    this.#filter = new Map([...o.defs].map(([name, versions]) => [name, [...versions.keys()]]));
+    this.#wakeups = channel === null ? null : new SagaWakeups(o.db, channel, listen);
+    if (listen !== null) {
+      pg?.watch(this.#filter, (work) => {
+        this.#wakeups?.committed();
+        if (work) this.#news();
+      });
+    }
     // SQLite has one writer: one batch at a time gathers the most. PostgreSQL commits others meanwhile.
     this.#batcher = new CommitBatcher(o.store, { pg, maxInFlight: o.db.dialect === 'sqlite' ? 1 : 2, maxBatch: 64 });
     this.#transact = (work) => this.#batcher.submit(work);
-    this.#filter = new Map([...o.defs].map(([name, versions]) => [name, [...versions.keys()]]));
     this.#loop = o.maxConcurrent > 0 ? this.#run() : Promise.resolve();
   }
 
@@ -109,6 +119,17 @@ class TesseraSagaEngine implements SagaEngine {
 
   #kick(): void {
     this.#wake.notify();
+  }
+
+  /** A commit saw a saga that some engine may claim now: look for work, if there is room for it. */
+  #news(): void {
+    if (this.#stopped || this.#free() <= 0 || this.#o.clock.now() < this.#newsMutedUntil) return;
+    this.#fromNews = true;
+    this.#kick();
+  }
+
+  #free(): number {
+    return this.#o.maxConcurrent - this.#active.size - this.#reserved;
   }
 
   #notifyChanged(): void {
@@ -133,10 +154,16 @@ class TesseraSagaEngine implements SagaEngine {
 
   async #claim(): Promise<void> {
     const { db, clock, runnerId, leaseMs } = this.#o;
-    if (this.#o.maxConcurrent - this.#active.size - this.#reserved <= 0) return;
-    if (!(await anyRunnable(db, this.#filter, clock.now()))) return;
+    const fromNews = this.#fromNews;
+    this.#fromNews = false;
+    if (this.#free() <= 0) return;
+    if (!(await anyRunnable(db, this.#filter, clock.now()))) {
+      // News can be stale (read before this engine's own claim of that saga committed): mute it only briefly.
+      if (fromNews) this.#newsMutedUntil = clock.now() + Math.min(this.#o.pollMs, NEWS_MUTE_MS);
+      return;
+    }
     // Counted again after the await, and held while claiming: local starts may have taken slots meanwhile.
-    const free = this.#o.maxConcurrent - this.#active.size - this.#reserved;
+    const free = this.#free();
     if (free <= 0) return;
     this.#reserved += free;
     let rows: InstanceRow[];

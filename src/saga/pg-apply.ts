@@ -6,9 +6,10 @@ import { pgTextArray } from '../eventstore/postgres/append.js';
 import type { EventStore } from '../eventstore/types.js';
 import type { Migration } from '../storage/migrations.js';
 import type { PostgresDatabase } from '../storage/postgres.js';
-import type { SqlDriver } from '../storage/port.js';
+import type { SqlDriver, SqlValue } from '../storage/port.js';
 import { encodeJson } from '../support/json.js';
 import { sagaStreamId } from './events.js';
+import { ACTIVE_STATUSES, filterSql, type RunnableFilter } from './repo.js';
 import { T_INSTANCES, T_LOCKS, T_STEPS } from './schema.js';
 import { fencedOut, startedRow, type Transition, type TransitionResult } from './transition.js';
 
@@ -17,6 +18,10 @@ export const SAGA_PG_MIGRATIONS_TABLE = 'tessera_saga_pg_migrations';
 
 /** SQLSTATE the function raises when a transition with events no longer matches (then the batch runs piece by piece). */
 const CHANGED_SQLSTATE = 'TS4SA';
+
+/** Runnable by any engine without a claim to wait out (the partial index's predicate, repeated in the probe). */
+const UNLEASED = `status IN ${ACTIVE_STATUSES} AND lease_owner IS NULL`;
+const DUE = 'COALESCE(wake_at, 0)';
 
 const set = (col: string, cast: string): string => `${col} = CASE WHEN t->'${col}' IS NOT NULL THEN (t->>'${col}')${cast} ELSE ${T_INSTANCES}.${col} END`;
 
@@ -114,7 +119,19 @@ BEGIN
 END
 $fn$;`,
   },
+  {
+    // The sagas some engine may take over now without waiting for a lease to expire: started unclaimed, parked
+    // (signal, timer, backoff), cancelled or re-driven while free, handed back by a stopping engine. Small (the
+    // sagas engines hold are not in it), and the hot transitions leave it alone (claimed at the start, terminal
+    // at the end), so probing it with every commit tells a busy engine of new work at no extra round trip.
+    version: 2,
+    name: 'unleased runnable sagas',
+    // Keyed by when each may run (now, for NULL), so the probe reads only the ones due: never the many parked
+    // until a signal or a far timer.
+    sql: `CREATE INDEX tessera_saga_unleased ON ${T_INSTANCES} ((${DUE})) WHERE ${UNLEASED};`,
+  },
 ];
+
 
 /** What the batch path needs from the store: its event ids, schema versions, and whether appends have hooks. */
 interface StoreParts {
@@ -140,6 +157,9 @@ export class PgTransitionBatch {
   readonly #parts: StoreParts;
 
   readonly #notify: NotifySender;
+  #watch: (work: boolean) => void = () => undefined;
+  /** The o_work test (see watch), its parameters after the time. */
+  #probe: { sql: string; params: SqlValue[] } | null = null;
 
   private constructor(db: PostgresDatabase, parts: StoreParts, schema: string) {
     this.#db = db;
@@ -158,6 +178,13 @@ export class PgTransitionBatch {
     );
     if (row === undefined || row.schema === null || !row.ok) return null;
     return new PgTransitionBatch(db as PostgresDatabase, parts, row.schema);
+  }
+
+  /** Called after every batch with whether some saga of `filter` was runnable and unleased (work for this engine). */
+  watch(filter: RunnableFilter, fn: (work: boolean) => void): void {
+    const f = filterSql(filter);
+    this.#probe = { sql: `EXISTS (SELECT 1 FROM ${T_INSTANCES} WHERE ${UNLEASED} AND ${DUE} <= ?::bigint AND ${f.sql})`, params: f.params };
+    this.#watch = fn;
   }
 
   /**
@@ -187,12 +214,16 @@ export class PgTransitionBatch {
       if (t.start) o.start = { no: t.start.stepNo, phase: t.start.phase, name: t.start.name };
       return o;
     });
-    const rows = await this.#db.query<{ o_applied: boolean; o_cancel: number | null; o_attempts: number | null; o_budget: number | null }>(
-      'SELECT * FROM tessera_saga_apply(?::jsonb, ?::text[], ?::int[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::boolean)',
-      [JSON.stringify(json), pgTextArray(ev.streams), `{${ev.counts.join(',')}}`, pgTextArray(ev.at), pgTextArray(ev.ids), pgTextArray(ev.types), pgTextArray(ev.data), pgTextArray(ev.meta), `{${ev.sv.join(',')}}`, batch.length === 1],
+    const probe = this.#probe;
+    // o_work reads the statement's snapshot (taken before the function writes): other sagas, as they were.
+    const rows = await this.#db.query<{ o_applied: boolean; o_cancel: number | null; o_attempts: number | null; o_budget: number | null; o_work: boolean }>(
+      `SELECT *, ${probe?.sql ?? 'false'} AS o_work
+       FROM tessera_saga_apply(?::jsonb, ?::text[], ?::int[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::boolean)`,
+      [...(probe === null ? [] : [batch[0]!.now, ...probe.params]), JSON.stringify(json), pgTextArray(ev.streams), `{${ev.counts.join(',')}}`, pgTextArray(ev.at), pgTextArray(ev.ids), pgTextArray(ev.types), pgTextArray(ev.data), pgTextArray(ev.meta), `{${ev.sv.join(',')}}`, batch.length === 1],
     );
     if (rows.length !== batch.length) throw new StorageError(`tessera_saga_apply returned ${rows.length} rows for ${batch.length} transitions`);
     if (ev.streams.length > 0 && batch.length > 1) this.#notify.send();
+    this.#watch(rows[0]?.o_work === true);
     return batch.map((t, i) => {
       const r = rows[i]!;
       if (!r.o_applied) return t.insert ? { applied: false, cancelRequested: false, started: null } : fencedOut(t);

@@ -35,7 +35,8 @@ export function noteChanges(row: InstanceRow, changes: InstanceChanges, cancelRe
 /** (saga type, versions) pairs an engine can run: claims only pick those. */
 export type RunnableFilter = ReadonlyMap<string, readonly number[]>;
 
-function filterSql(filter: RunnableFilter): { sql: string; params: SqlValue[] } {
+/** The condition that picks the saga types and versions of `filter`. */
+export function filterSql(filter: RunnableFilter): { sql: string; params: SqlValue[] } {
   const parts: string[] = [];
   const params: SqlValue[] = [];
   for (const [type, versions] of filter) {

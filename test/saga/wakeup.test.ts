@@ -91,3 +91,27 @@ describe('a stopping engine hands its sagas over on postgres', () => {
     hold.open();
   });
 });
+
+describe('a busy engine hears of new work from its own commits on postgres', () => {
+  const fx = useSagaFixture(ADAPTERS.find((a) => a.name === 'postgres')!);
+
+  it('starts from another pool run while the engine keeps committing another saga (it does not listen then)', async () => {
+    let ticking = true;
+    const ticker = defineSaga({
+      name: 'ticker',
+      version: 1,
+      steps: Array.from({ length: 5_000 }, (_, k) => ({ name: `t${k}`, action: async () => (ticking ? delay(2) : undefined) })),
+    });
+    const relay = defineSaga({ name: 'relay', version: 1, steps: ['a', 'b'].map((name) => ({ name, action: async () => name })) });
+    const busy = await fx().engine({ sagas: [ticker, relay], pollIntervalMs: 600_000 });
+    const client = await fx().engine({ store: await fx().db.another(fx().store), sagas: [ticker, relay], maxConcurrent: 0 });
+    await busy.start('ticker', 'tick', {});
+    while (((await busy.get('tick'))?.steps.length ?? 0) < 20) await delay(10);
+    for (const id of ['r1', 'r2', 'r3']) await client.start('relay', id, {});
+    for (const id of ['r1', 'r2', 'r3']) expect((await client.waitForTerminal(id, { timeoutMs: 20_000 })).status).toBe('completed');
+    // Picked up while the ticker was still going: from its commits' news, not from a poll or the listener.
+    expect((await busy.get('tick'))?.status).toBe('running');
+    ticking = false;
+    expect((await busy.waitForTerminal('tick', { timeoutMs: 60_000 })).status).toBe('completed');
+  });
+});
