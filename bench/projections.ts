@@ -1,109 +1,29 @@
 /**
- * Projection catch-up benchmark: `npx tsx bench/projections.ts [--events N] [--runs R]`.
+ * Projection catch-up benchmark: `npx tsx bench/projections.ts [--events N] [--pg-events N] [--runs R]`.
  * On one SQLite file (synchronous=FULL), the same read model — a running total per cart, one upsert per
- * event — is built twice from a pre-written log:
+ * event — is built three times from a pre-written log:
  *   - Tessera: `startProjector` (batches, checkpoint in each batch's transaction, lease guard);
  *   - contract floor: no framework at all, but what the projection API promises `apply`: every event as a
- *     full `RecordedEvent` (all nine columns read, data and metadata decoded, BigInt positions, a Date) and
- *     awaited one at a time, with the checkpoint in the batch's transaction. Any projector that keeps the
- *     API pays this; the gap between it and raw is the price of the contract, not of Tessera.
+ *     full `RecordedEvent` (read as the store reads it: one JSON row text per event, data and metadata
+ *     decoded, BigInt positions, a Date), each awaited through an async `run` with a statement cache, and
+ *     the checkpoint in the batch's transaction. Any projector that keeps the API pays this; the gap between
+ *     it and raw is the price of the contract, the gap between Tessera and it the price of the framework;
  *   - raw: the physical limit, a loop that reads 500 events with a prepared statement (only the three
  *     columns this read model needs), then upserts them and moves a checkpoint in one better-sqlite3
  *     transaction.
- * On PostgreSQL (the shared server, or TESSERA_BENCH_PG) the same two ends, on a smaller log (every apply
- * is a round trip): Tessera, and a raw pg loop that reads below the snapshot's xmin horizon as the store
- * does (gap-safe), then upserts each event with a prepared statement and moves its checkpoint in one
- * transaction. `--pg-events 0` leaves PostgreSQL out.
- * Prints events/s (median and best of R runs) and the ratio to raw. Never asserted anywhere.
+ * Then the PostgreSQL rows (bench/projections-pg.ts; `--pg-events 0` leaves them out). Prints events/s
+ * (median and best of R runs), and ratios to raw as medians of per-run ratios. Never asserted anywhere.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import pg from 'pg';
-import { type EventStore, openPostgresEventStore, openSqliteEventStore, type Projector, projection, type RecordedEvent, startProjector } from '../src/index.js';
-import { dropBenchDatabase, freshDatabase, pgVersion } from './targets/pg-admin.js';
+import { openSqliteEventStore, type RecordedEvent, startProjector } from '../src/index.js';
+import { BATCH, cartTotals, caughtUp, printTable, type ProjectionBenchRow, startTimer, summarize, type Timing, upsertSql, writeLog } from './projections-common.js';
+import { runPgBench } from './projections-pg.js';
 
-/** One row of the table. */
-export interface ProjectionBenchRow {
-  path: string;
-  events: number;
-  medianEventsPerSec: number;
-  bestEventsPerSec: number;
-  /** Process CPU time (user + system) per event, median: steadier than events/s on a shared machine. */
-  medianCpuMicrosPerEvent: number;
-}
-
-/** Wall and CPU milliseconds of one run. */
-interface Timing {
-  ms: number;
-  cpuMs: number;
-}
-
-function startTimer(): { stop(): Timing } {
-  const wall = performance.now();
-  const cpu = process.cpuUsage();
-  return {
-    stop: () => {
-      const used = process.cpuUsage(cpu);
-      return { ms: performance.now() - wall, cpuMs: (used.user + used.system) / 1_000 };
-    },
-  };
-}
-
-const BATCH = 500;
-const CARTS = 200;
-
-const cartTotals = projection({
-  name: 'bench_cart_totals',
-  version: 1,
-  tables: ['bench_cart_totals'],
-  handles: ['ItemAdded'],
-  setup: (db, t) => db.exec(`CREATE TABLE IF NOT EXISTS ${t.bench_cart_totals} (cart_id TEXT PRIMARY KEY, total BIGINT NOT NULL)`),
-  apply: async (e, db, t) => {
-    const d = e.data as { qty: number; price: number };
-    await db.run(upsertSql(t.bench_cart_totals), [e.streamId, d.qty * d.price]);
-  },
-});
-
-// Built once per physical table (live or rebuild shadow), as a projection should: not per event.
-const upserts = new Map<string, string>();
-function upsertSql(table: string): string {
-  let sql = upserts.get(table);
-  if (sql === undefined) {
-    sql = `INSERT INTO ${table} (cart_id, total) VALUES (?, ?) ON CONFLICT (cart_id) DO UPDATE SET total = ${table}.total + excluded.total`;
-    upserts.set(table, sql);
-  }
-  return sql;
-}
-
-async function writeLog(store: EventStore, events: number): Promise<bigint> {
-  let last = 0n;
-  for (let written = 0; written < events; written += BATCH) {
-    const n = Math.min(BATCH, events - written);
-    // Spread over carts, appended in batches so setting up stays fast; the projection sees single events.
-    const cart = `cart-${(written / BATCH) % CARTS}`;
-    const r = await store.appendToStream(cart, Array.from({ length: n }, (_, i) => ({ type: 'ItemAdded', data: { sku: `S${i % 7}`, qty: 1 + (i % 3), price: 250 } })));
-    last = r.lastGlobalPosition;
-  }
-  return last;
-}
-
-/**
- * Resolves when the batch reaching `last` has committed: the projector's own event, so the measurement
- * neither polls the checkpoint (load on the same database) nor waits up to a poll interval past the end.
- */
-function caughtUp(projector: Projector, last: bigint): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not caught up with ${last} after 10 minutes`)), 600_000);
-    projector.events.on('batch', (b: { position: bigint }) => {
-      if (b.position < last) return;
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
+export type { ProjectionBenchRow } from './projections-common.js';
 
 async function tesseraRun(path: string, last: bigint): Promise<Timing> {
   const store = await openSqliteEventStore({ path });
@@ -147,7 +67,10 @@ function rawRun(path: string, last: bigint): Timing {
   return ms;
 }
 
-type FullRow = [number, string, string, number, string, string, string | null, number, number];
+// One JSON text per event, as the store's SQLite reads build it (fewer values cross into JavaScript).
+const JSON_ROW = `'[' || global_position || ',' || json_quote(event_id) || ',' || json_quote(stream_id) || ',' || stream_version || ',' ||
+  json_quote(event_type) || ',' || data || ',' || coalesce(metadata, 'null') || ',' || schema_version || ',' || recorded_at || ']'`;
+type JsonRow = [number, string, string, number, string, unknown, Record<string, unknown> | null, number, number];
 
 async function contractRun(path: string, last: bigint): Promise<Timing> {
   const db = new Database(path);
@@ -155,10 +78,8 @@ async function contractRun(path: string, last: bigint): Promise<Timing> {
   db.pragma('synchronous = FULL');
   db.exec(`CREATE TABLE IF NOT EXISTS floor_cart_totals (cart_id TEXT PRIMARY KEY, total INTEGER NOT NULL);
            CREATE TABLE IF NOT EXISTS floor_checkpoint (name TEXT PRIMARY KEY, position INTEGER NOT NULL)`);
-  const read = db
-    .prepare(`SELECT global_position, event_id, stream_id, stream_version, event_type, data, metadata, schema_version, recorded_at
-              FROM tessera_events WHERE global_position > ? AND event_type IN (?) ORDER BY global_position LIMIT ?`)
-    .raw(true);
+  const read = db.prepare(`SELECT ${JSON_ROW} FROM tessera_events WHERE global_position > ? AND event_type IN (?) ORDER BY global_position LIMIT ?`).pluck(true);
+  const [begin, commit] = [db.prepare('BEGIN IMMEDIATE'), db.prepare('COMMIT')];
   const statements = new Map<string, Database.Statement>();
   // The port's shape: an async run whose statement is looked up by its SQL, as a driver caches them.
   const tx = {
@@ -173,23 +94,23 @@ async function contractRun(path: string, last: bigint): Promise<Timing> {
     await tx.run(upsertSql('floor_cart_totals'), [e.streamId, d.qty * d.price]);
   };
   const timer = startTimer();
-  let position = 0;
-  while (position < Number(last)) {
-    const rows = read.all(position, 'ItemAdded', BATCH) as FullRow[];
-    if (rows.length === 0) break;
-    const events = rows.map((r): RecordedEvent => {
+  let position = 0n;
+  while (position < last) {
+    const events = (read.all(position, 'ItemAdded', BATCH) as string[]).map((text): RecordedEvent => {
+      const r = JSON.parse(text) as JsonRow;
       const e: RecordedEvent = {
-        id: r[1], streamId: r[2], streamVersion: BigInt(r[3]), globalPosition: BigInt(r[0]), type: r[4],
-        data: JSON.parse(r[5]) as unknown, recordedAt: new Date(r[8]), schemaVersion: r[7],
+        id: r[1], streamId: r[2], streamVersion: BigInt(r[3]), globalPosition: BigInt(r[0]), type: r[4], data: r[5],
+        recordedAt: new Date(r[8]), schemaVersion: r[7],
       };
-      if (r[6] !== null) e.metadata = JSON.parse(r[6]) as Record<string, unknown>;
+      if (r[6] !== null) e.metadata = r[6];
       return e;
     });
-    db.exec('BEGIN IMMEDIATE');
+    if (events.length === 0) break;
+    position = events[events.length - 1]!.globalPosition;
+    begin.run();
     for (const e of events) await apply(e);
-    await tx.run('INSERT INTO floor_checkpoint (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position', ['floor', rows[rows.length - 1]![0]]);
-    db.exec('COMMIT');
-    position = rows[rows.length - 1]![0];
+    await tx.run('INSERT INTO floor_checkpoint (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position', ['floor', position]);
+    commit.run();
   }
   const ms = timer.stop();
   db.close();
@@ -206,132 +127,20 @@ function checkTotals(path: string, table: string, last: bigint): void {
   if (got.s !== expected.s) throw new Error(`${table} holds ${got.s}, but the log folds to ${expected.s}`);
 }
 
-function summarize(path: string, events: number, times: Timing[]): ProjectionBenchRow {
-  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const rates = times.map((t) => (events / t.ms) * 1000);
-  return {
-    path,
-    events,
-    medianEventsPerSec: Math.round(median(rates)),
-    bestEventsPerSec: Math.round(Math.max(...rates)),
-    medianCpuMicrosPerEvent: Number(((median(times.map((t) => t.cpuMs)) * 1000) / events).toFixed(2)),
-  };
-}
-
-
-async function tesseraPgRun(db: PgLog): Promise<Timing> {
-  const store = await openPostgresEventStore({ connectionString: db.connectionString, schema: db.schema });
-  const timer = startTimer();
-  const projector = await startProjector({ store, projections: [cartTotals], batchSize: BATCH, pollIntervalMs: 5 });
-  await caughtUp(projector, db.last);
-  const ms = timer.stop();
-  await projector.stop();
-  await store.close();
-  await checkPgTotals(db, 'bench_cart_totals');
-  return ms;
-}
-
-async function rawPgRun(db: PgLog): Promise<Timing> {
-  const client = new pg.Client({ connectionString: db.connectionString });
-  await client.connect();
-  try {
-    await client.query(`CREATE TABLE raw_cart_totals (cart_id TEXT PRIMARY KEY, total BIGINT NOT NULL);
-                        CREATE TABLE raw_checkpoint (name TEXT PRIMARY KEY, position BIGINT NOT NULL)`);
-    const timer = startTimer();
-    let position = '0';
-    while (BigInt(position) < db.last) {
-      const { rows } = await client.query<[string, string, { qty: number; price: number }]>({
-        name: 'raw_read',
-        // Gap-safe as the store's readAll: only positions below the snapshot's xmin horizon are final.
-        text: `SELECT global_position, stream_id, data FROM events
-               WHERE global_position > $1 AND global_position < ((pg_snapshot_xmin(pg_current_snapshot())::text::bigint + (SELECT xid_offset FROM log_clock)) << 16)
-               ORDER BY global_position LIMIT $2`,
-        values: [position, BATCH],
-        rowMode: 'array',
-      });
-      if (rows.length === 0) {
-        await new Promise((r) => setTimeout(r, 5)); // a transaction elsewhere on the server holds the horizon back
-        continue;
-      }
-      await client.query('BEGIN');
-      for (const [, cart, d] of rows) {
-        await client.query({ name: 'raw_upsert', text: 'INSERT INTO raw_cart_totals (cart_id, total) VALUES ($1, $2) ON CONFLICT (cart_id) DO UPDATE SET total = raw_cart_totals.total + excluded.total', values: [cart, d.qty * d.price] });
-      }
-      position = rows[rows.length - 1]![0];
-      await client.query({ name: 'raw_checkpoint', text: 'INSERT INTO raw_checkpoint (name, position) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET position = excluded.position', values: ['raw', position] });
-      await client.query('COMMIT');
-    }
-    const ms = timer.stop();
-    await checkPgTotals(db, 'raw_cart_totals');
-    return ms;
-  } finally {
-    await client.end();
-  }
-}
-
-interface PgLog {
-  connectionString: string;
-  schema: string;
-  last: bigint;
-  drop(): Promise<void>;
-}
-
-async function checkPgTotals(db: PgLog, table: string): Promise<void> {
-  const client = new pg.Client({ connectionString: db.connectionString });
-  await client.connect();
-  try {
-    const expected = await client.query<{ s: string }>("SELECT sum((data->>'qty')::bigint * (data->>'price')::bigint)::text AS s FROM events");
-    const got = await client.query<{ s: string }>(`SELECT sum(total)::text AS s FROM ${table}`);
-    if (got.rows[0]!.s !== expected.rows[0]!.s) throw new Error(`${table} holds ${got.rows[0]!.s}, but the log folds to ${expected.rows[0]!.s}`);
-  } finally {
-    await client.end();
-  }
-}
-
-/** The PostgreSQL rows: each run writes a fresh log into its own schema, and both paths project it from zero. */
-async function runPgBench(events: number, runs: number): Promise<ProjectionBenchRow[] | string> {
-  const version = await pgVersion();
-  if (version === null) return 'PostgreSQL unreachable: rows left out';
-  const paths = [
-    { name: `Tessera projector (PostgreSQL ${version})`, run: tesseraPgRun, times: [] as Timing[] },
-    { name: 'raw gap-safe read-then-upsert loop (pg)', run: rawPgRun, times: [] as Timing[] },
-  ];
-  try {
-    for (let run = 0; run < runs; run++) {
-      const fresh = await freshDatabase('proj');
-      const store = await openPostgresEventStore({ connectionString: fresh.connectionString, schema: fresh.schema });
-      const last = await writeLog(store, events);
-      await store.close();
-      const log = { ...fresh, last };
-      try {
-        for (let i = 0; i < paths.length; i++) {
-          const p = paths[(run + i) % paths.length]!;
-          p.times.push(await p.run(log));
-        }
-      } finally {
-        await fresh.drop();
-      }
-    }
-  } finally {
-    await dropBenchDatabase();
-  }
-  return paths.map((p) => summarize(p.name, events, p.times));
-}
-
 /**
  * Runs the benchmark and returns its rows (SQLite, then PostgreSQL unless `pgEvents` is 0); each run
  * projects a fresh copy of the same log from zero.
  *
  * @example
  * ```ts
- * const rows = await runProjectionBench({ events: 200_000, pgEvents: 20_000, runs: 3 });
+ * const rows = await runProjectionBench({ events: 200_000, pgEvents: 20_000, runs: 5 });
  * console.table(rows);
  * ```
  */
 export async function runProjectionBench(options: { events?: number; pgEvents?: number; runs?: number; print?: boolean } = {}): Promise<ProjectionBenchRow[]> {
   const events = options.events ?? 200_000;
   const pgEvents = options.pgEvents ?? 20_000;
-  const runs = options.runs ?? 3;
+  const runs = options.runs ?? 5;
   const print = options.print ?? true;
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-proj-'));
   let rows: ProjectionBenchRow[];
@@ -352,7 +161,7 @@ export async function runProjectionBench(options: { events?: number; pgEvents?: 
         p.times.push(await p.run(path, last));
       }
     }
-    rows = paths.map((p) => summarize(p.name, events, p.times));
+    rows = summarize(events, paths);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -368,18 +177,6 @@ export async function runProjectionBench(options: { events?: number; pgEvents?: 
     }
   }
   return rows;
-}
-
-function printTable(rows: ProjectionBenchRow[], title: string, cpu: boolean): void {
-  const raw = rows[rows.length - 1]!;
-  console.log(`\n${title}`);
-  console.log(`| path | median events/s | best events/s | × raw |${cpu ? ' CPU µs/event | × raw in CPU |' : ''}`);
-  console.log(`|---|---:|---:|---:|${cpu ? '---:|---:|' : ''}`);
-  for (const r of rows) {
-    const wall = (r.medianEventsPerSec / raw.medianEventsPerSec).toFixed(2);
-    const cpuCells = cpu ? ` ${r.medianCpuMicrosPerEvent} | ${(raw.medianCpuMicrosPerEvent / r.medianCpuMicrosPerEvent).toFixed(2)} |` : '';
-    console.log(`| ${r.path} | ${r.medianEventsPerSec} | ${r.bestEventsPerSec} | ${wall} |${cpuCells}`);
-  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
