@@ -1,5 +1,5 @@
 /**
- * Projection catch-up benchmark: `npx tsx bench/projections.ts [--events N] [--pg-events N] [--runs R]`.
+ * Projection catch-up benchmark: `npx tsx bench/projections.ts [--events N] [--pg-events N] [--runs R] [--no-write]`.
  * On one SQLite file (synchronous=FULL), the same read model — a running total per cart, one upsert per
  * event — is built three times from a pre-written log:
  *   - Tessera: `startProjector` (batches, checkpoint in each batch's transaction, lease guard);
@@ -12,10 +12,11 @@
  *     columns this read model needs), then upserts them and moves a checkpoint in one better-sqlite3
  *     transaction.
  * Then the PostgreSQL rows (bench/projections-pg.ts; `--pg-events 0` leaves them out). Prints events/s
- * (median and best of R runs), and ratios to raw as medians of per-run ratios. Never asserted anywhere.
+ * (median and best of R runs), and ratios to raw as medians of per-run ratios; writes the rows to
+ * bench/results/projections.json unless --no-write. Never asserted anywhere.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
@@ -187,5 +188,12 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const events = arg('--events');
   const pgEvents = arg('--pg-events');
   const runs = arg('--runs');
-  await runProjectionBench({ ...(events ? { events } : {}), ...(pgEvents !== undefined ? { pgEvents } : {}), ...(runs ? { runs } : {}) });
+  const options = { ...(events ? { events } : {}), ...(pgEvents !== undefined ? { pgEvents } : {}), ...(runs ? { runs } : {}) };
+  const loadBefore = loadavg()[0]!;
+  const rows = await runProjectionBench(options);
+  if (!process.argv.includes('--no-write')) {
+    // The rows as data; bench/results/projections.md holds the tables with their analysis.
+    const out = { when: new Date().toISOString(), node: process.version, loadAverage1m: [loadBefore, loadavg()[0]!], options, rows };
+    writeFileSync(new URL('./results/projections.json', import.meta.url), `${JSON.stringify(out, null, 2)}\n`);
+  }
 }
