@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { SQL as EVENT_SQL, SQLITE_EVENTSTORE_MIGRATIONS } from '../src/eventstore/sqlite/schema.js';
 import { defineSaga, type EventStore, openPostgresEventStore, openSagaEngine, openSqliteEventStore } from '../src/index.js';
+import { SAGA_MIGRATIONS, SAGA_SQLITE_MIGRATIONS } from '../src/saga/schema.js';
+import { uuidV7 } from '../src/support/ids.js';
 
 /** The shared server by default; TESSERA_BENCH_PG overrides (an admin connection string). */
 export const SAGA_BENCH_PG = process.env.TESSERA_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -160,6 +163,65 @@ export async function rawSqliteTarget(): Promise<SagaTarget> {
         for (let k = 0; k < steps; k++) {
           await Promise.resolve();
           step(id, k);
+        }
+      });
+    },
+    async close() {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The floor of any engine on Tessera's SQLite schema: the statements Tessera's transitions run (the fenced
+ * instance update, the step result, the next step's start, and with `events` the two lifecycle appends with the
+ * event store's own statements), straight on better-sqlite3 in synchronous transactions: no engine, no promises.
+ * What it loses against {@link rawSqliteTarget} is the schema's price (wider rows, the runnable and list indexes,
+ * the event log's keys); what Tessera loses against it is the engine's.
+ */
+export async function rawSqliteSchemaTarget(events: boolean): Promise<SagaTarget> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-saga-bench-floor-'));
+  const db = new Database(join(dir, 'floor.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  for (const m of [...SQLITE_EVENTSTORE_MIGRATIONS, ...SAGA_MIGRATIONS, ...SAGA_SQLITE_MIGRATIONS]) db.exec(m.sql);
+  const insert = db.prepare(`INSERT INTO tessera_saga_instances (saga_id, saga_type, def_version, status, input, deadline_at, lease_owner, lease_until, fence, created_at, updated_at)
+    VALUES (?, 'bench', 1, 'running', ?, NULL, ?, ?, 1, ?, ?) ON CONFLICT (saga_id) DO NOTHING RETURNING saga_id`);
+  const start = db.prepare(`INSERT INTO tessera_saga_steps (saga_id, step_no, phase, name, state, attempts, fence, started_at) VALUES (?, ?, 'do', ?, 'started', 1, 1, ?)
+    ON CONFLICT (saga_id, step_no, phase) DO UPDATE SET state = 'started', attempts = tessera_saga_steps.attempts + 1, fence = excluded.fence,
+    started_at = excluded.started_at, ended_at = NULL, uncertain = 0 RETURNING attempts, budget_from`);
+  const advance = db.prepare('UPDATE tessera_saga_instances SET updated_at = ?, next_step = ?, timer_at = NULL WHERE saga_id = ? AND fence = 1 RETURNING cancel_requested');
+  const complete = db.prepare(`UPDATE tessera_saga_instances SET updated_at = ?, status = 'completed', next_step = ?, wake_at = NULL, timer_at = NULL,
+    lease_owner = NULL, lease_until = NULL WHERE saga_id = ? AND fence = 1 RETURNING cancel_requested`);
+  const finish = db.prepare("UPDATE tessera_saga_steps SET state = 'succeeded', output = ?, error = NULL, uncertain = 0, fence = 1, ended_at = ? WHERE saga_id = ? AND step_no = ? AND phase = 'do'");
+  const version = db.prepare(EVENT_SQL.streamVersion).pluck();
+  const append = db.prepare(EVENT_SQL.insert);
+  const event = (id: string, type: string, status: string, now: number): void => {
+    const v = ((version.get(`saga-${id}`) as number | undefined) ?? 0) + 1;
+    append.run(uuidV7(), `saga-${id}`, v, type, JSON.stringify({ sagaId: id, sagaName: 'bench', version: 1, status }), JSON.stringify({ correlationId: id }), 1, now);
+  };
+  const owner = uuidV7();
+  const first = db.transaction((id: string, now: number) => {
+    insert.all(id, JSON.stringify({ id }), owner, now + 15_000, now, now);
+    if (events) event(id, 'SagaStarted', 'running', now);
+    start.get(id, 0, 's0', now);
+  });
+  const step = db.transaction((id: string, k: number, last: boolean, now: number) => {
+    (last ? complete : advance).get(now, k + 1, id);
+    finish.run(String(k), now, id, k);
+    if (last && events) event(id, 'SagaCompleted', 'completed', now);
+    if (!last) start.get(id, k + 1, `s${k + 1}`, now);
+  });
+  return {
+    name: `raw better-sqlite3 on Tessera's saga schema${events ? ' + lifecycle events' : ''}`,
+    database: null,
+    async run(ids, steps, concurrency) {
+      await drive(ids, concurrency, async (id) => {
+        first.immediate(id, Date.now());
+        for (let k = 0; k < steps; k++) {
+          await Promise.resolve();
+          step.immediate(id, k, k === steps - 1, Date.now());
         }
       });
     },

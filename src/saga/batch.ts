@@ -1,9 +1,10 @@
 import { isTesseraError } from '../errors.js';
-import { storeTransaction, type StoreTransaction } from '../eventstore/store.js';
+import { storeDatabase, storeTransaction, type StoreTransaction } from '../eventstore/store.js';
 import type { EventStore } from '../eventstore/types.js';
 import { isPgConnectionError } from '../storage/postgres-errors.js';
+import { SqliteDatabase } from '../storage/sqlite.js';
 import type { PgTransitionBatch } from './pg-apply.js';
-import { applyTransition, type Transition, type TransitionResult } from './transition.js';
+import { applyTransition, applyTransitionSync, type Transition, type TransitionResult } from './transition.js';
 
 /** A unit of work that may share its transaction with other sagas' transitions. */
 export type BatchWork<T> = (tx: StoreTransaction) => Promise<T>;
@@ -26,11 +27,14 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * transaction of its own: the outcome for every piece is exactly what it would be alone. On PostgreSQL the
  * transitions given as data go as one statement (`pg-apply.ts`): one round trip for the whole batch.
  *
- * A lone piece with nothing in flight runs at once (no waiting for company), so sequential sagas lose no latency.
+ * A lone piece with nothing in flight runs at once (no waiting for company), so sequential sagas lose no latency;
+ * on SQLite a lone transition without events runs synchronously (`applyTransitionSync`): no promise or lock hops.
  */
 export class CommitBatcher {
   readonly #store: EventStore;
   readonly #pg: PgTransitionBatch | null;
+  /** The store's SQLite connection, for the synchronous path; null on PostgreSQL. */
+  readonly #sqlite: SqliteDatabase | null;
   readonly #maxInFlight: number;
   readonly #maxBatch: number;
   #queue: Pending[] = [];
@@ -42,6 +46,8 @@ export class CommitBatcher {
   constructor(store: EventStore, o: { pg: PgTransitionBatch | null; maxInFlight: number; maxBatch: number }) {
     this.#store = store;
     this.#pg = o.pg;
+    const db = storeDatabase(store);
+    this.#sqlite = db instanceof SqliteDatabase ? db : null;
     this.#maxInFlight = o.maxInFlight;
     this.#maxBatch = o.maxBatch;
   }
@@ -54,7 +60,22 @@ export class CommitBatcher {
   /** Applies a transition (possibly in one statement with others); an update that lost its fence rejects with `FencingError`. */
   apply(transition: Transition): Promise<TransitionResult> {
     if (transition.work !== undefined) return storeTransaction(this.#store, (tx) => applyTransition(tx, transition));
+    const db = this.#sqlite;
+    // Alone (nothing queued, in flight or about to follow a released batch) and no async transaction open on the
+    // connection: nothing can interleave with a synchronous transaction, and nobody would share its commit.
+    if (db !== null && transition.events.length === 0 && this.#alone() && !db.lock.locked && !db.writeLock.locked) {
+      try {
+        return Promise.resolve(applyTransitionSync(db, transition));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
     return this.#enqueue({ transition }) as Promise<TransitionResult>;
+  }
+
+  /** No piece queued or in flight, and no batch just released (whose sagas would follow in microtasks). */
+  #alone(): boolean {
+    return this.#inFlight === 0 && this.#queue.length === 0 && !this.#gathering && !this.#released;
   }
 
   #enqueue(piece: Pending['piece']): Promise<unknown> {
@@ -104,7 +125,7 @@ export class CommitBatcher {
       // A lost connection leaves the commit unknown: every piece gets what it would have got alone.
       if (isPgConnectionError(e)) for (const p of batch) p.reject(e);
       // Otherwise the server refused the statement and stored nothing of it (a raced transition, say): each alone.
-      else await Promise.all(batch.map((p) => this.#alone(p)));
+      else await Promise.all(batch.map((p) => this.#single(p)));
       return;
     }
     batch.forEach((p, i) => {
@@ -115,7 +136,7 @@ export class CommitBatcher {
   }
 
   async #transaction(batch: Pending[]): Promise<void> {
-    if (batch.length === 1) return this.#alone(batch[0]!);
+    if (batch.length === 1) return this.#single(batch[0]!);
     const outcomes: Outcome[] = [];
     let pieceFailed = false;
     try {
@@ -135,7 +156,7 @@ export class CommitBatcher {
       });
     } catch (e) {
       // A piece may have half-written, so nothing of the batch committed: each piece alone decides its outcome.
-      if (pieceFailed) await Promise.all(batch.map((p) => this.#alone(p)));
+      if (pieceFailed) await Promise.all(batch.map((p) => this.#single(p)));
       // The transaction itself failed (begin, commit, connection): every piece gets what it would have got alone.
       else for (const p of batch) p.reject(e);
       return;
@@ -147,7 +168,7 @@ export class CommitBatcher {
     });
   }
 
-  async #alone(p: Pending): Promise<void> {
+  async #single(p: Pending): Promise<void> {
     try {
       p.resolve(await storeTransaction(this.#store, (tx) => run(tx, p)));
     } catch (e) {

@@ -13,7 +13,7 @@ import { type Resolved, resolveEngineOptions } from './options.js';
 import { anyRunnable, claimRunnable, loadInstanceWithSteps, type RunnableFilter } from './repo.js';
 import { decodeInstance, decodeStep, type InstanceRow, toSagaInstance, type StepRow } from './rows.js';
 import { SagaRun } from './runner.js';
-import { T_INSTANCES, T_STEPS } from './schema.js';
+import { ACTIVE_STATUSES, T_INSTANCES, T_STEPS } from './schema.js';
 import { EngineWake, SagaWakeups } from './wake.js';
 import { isTerminalStatus, type SagaEngine, type SagaEngineOptions, type SagaInstance, type SagaListOptions, type SagaStatus, TERMINAL_STATUSES } from './types.js';
 
@@ -52,8 +52,7 @@ export async function openSagaEngine(opts: SagaEngineOptions): Promise<SagaEngin
   const o = resolveEngineOptions(opts);
   await migrateSagaTables(o.db);
   const inFlight = await o.db.query<{ saga_type: string; def_version: unknown }>(
-    `SELECT saga_type, def_version FROM ${T_INSTANCES} WHERE status NOT IN (${TERMINAL_STATUSES.map(() => '?').join(', ')}) GROUP BY saga_type, def_version`,
-    [...TERMINAL_STATUSES],
+    `SELECT saga_type, def_version FROM ${T_INSTANCES} WHERE status IN ${ACTIVE_STATUSES} GROUP BY saga_type, def_version`,
   );
   const missing = new Map<string, number[]>();
   for (const r of inFlight) {

@@ -9,8 +9,8 @@ import type { PostgresDatabase } from '../storage/postgres.js';
 import type { SqlDriver, SqlValue } from '../storage/port.js';
 import { encodeJson } from '../support/json.js';
 import { sagaStreamId } from './events.js';
-import { ACTIVE_STATUSES, filterSql, type RunnableFilter } from './repo.js';
-import { T_INSTANCES, T_LOCKS, T_STEPS } from './schema.js';
+import { filterSql, type RunnableFilter } from './repo.js';
+import { ACTIVE_STATUSES, T_INSTANCES, T_LOCKS, T_STEPS } from './schema.js';
 import { fencedOut, startedRow, type Transition, type TransitionResult } from './transition.js';
 
 /** Where the PostgreSQL-only saga objects record their migrations. */

@@ -2,10 +2,8 @@ import { FencingError } from '../errors.js';
 import type { StoreTransaction } from '../eventstore/store.js';
 import type { SqlDialect, SqlExecutor, SqlValue } from '../storage/port.js';
 import { decodeInstance, decodeStep, type InstanceRow, type StepRow } from './rows.js';
-import { T_INSTANCES, T_LOCKS, T_SIGNALS, T_STEPS } from './schema.js';
+import { ACTIVE_STATUSES, T_INSTANCES, T_LOCKS, T_SIGNALS, T_STEPS } from './schema.js';
 
-/** Statuses a runner works on. */
-export const ACTIVE_STATUSES = "('running','waiting','compensating','cancelling')";
 
 /** The columns a fenced transition may set. */
 export interface InstanceChanges {
@@ -90,17 +88,17 @@ export async function claimRunnable(
   return rows.map(decodeInstance);
 }
 
+/** A statement and its parameters (run by an async executor, or synchronously on SQLite: see `transition.ts`). */
+export interface Stmt {
+  sql: string;
+  params: SqlValue[];
+}
+
 /**
  * The fenced write every transition starts with: changes the instance only if `fence` is still current, and
- * returns whether a cancel was requested meanwhile. Zero rows means another runner owns the saga now.
+ * returns whether a cancel was requested meanwhile (read the rows with {@link fencedResult}).
  */
-export async function fencedUpdate(
-  tx: SqlExecutor,
-  sagaId: string,
-  fence: number,
-  now: number,
-  changes: InstanceChanges,
-): Promise<{ cancelRequested: boolean }> {
+export function fencedUpdateStmt(sagaId: string, fence: number, now: number, changes: InstanceChanges): Stmt {
   const sets = ['updated_at = ?'];
   const params: SqlValue[] = [now];
   for (const key of ['status', 'next_step', 'undo_outcome', 'wake_at', 'timer_at', 'error', 'lease_until'] as const) {
@@ -111,12 +109,20 @@ export async function fencedUpdate(
     }
   }
   if (changes.release) sets.push('lease_owner = NULL', 'lease_until = NULL');
-  const rows = await tx.query<{ cancel_requested: unknown }>(
-    `UPDATE ${T_INSTANCES} SET ${sets.join(', ')} WHERE saga_id = ? AND fence = ? RETURNING cancel_requested`,
-    [...params, sagaId, fence],
-  );
+  params.push(sagaId, fence);
+  return { sql: `UPDATE ${T_INSTANCES} SET ${sets.join(', ')} WHERE saga_id = ? AND fence = ? RETURNING cancel_requested`, params };
+}
+
+/** What the fenced update returned. Zero rows means another runner owns the saga now: `FencingError`. */
+export function fencedResult(rows: readonly Record<string, unknown>[], sagaId: string, fence: number): { cancelRequested: boolean } {
   if (rows.length === 0) throw new FencingError(`saga:${sagaId}`, BigInt(fence));
   return { cancelRequested: Number(rows[0]!.cancel_requested) !== 0 };
+}
+
+/** {@link fencedUpdateStmt}, run. */
+export async function fencedUpdate(tx: SqlExecutor, sagaId: string, fence: number, now: number, changes: InstanceChanges): Promise<{ cancelRequested: boolean }> {
+  const s = fencedUpdateStmt(sagaId, fence, now, changes);
+  return fencedResult(await tx.query(s.sql, s.params), sagaId, fence);
 }
 
 /**
@@ -134,31 +140,69 @@ export async function renewLease(tx: SqlExecutor, sagaId: string, fence: number,
   throw new FencingError(`saga:${sagaId}`, BigInt(fence));
 }
 
-/** Records a step attempt as started (attempts + 1). Call after {@link fencedUpdate} in the same transaction. */
-export async function startStep(
-  tx: SqlExecutor,
-  o: { sagaId: string; stepNo: number; phase: 'do' | 'undo'; name: string; fence: number; now: number },
-): Promise<StepRow> {
-  const rows = await tx.query(
-    `INSERT INTO ${T_STEPS} (saga_id, step_no, phase, name, state, attempts, fence, started_at)
+/** A step attempt to record as started. */
+export interface StepStart {
+  sagaId: string;
+  stepNo: number;
+  phase: 'do' | 'undo';
+  name: string;
+  fence: number;
+  now: number;
+}
+
+/** Records a step attempt as started (attempts + 1); read the rows with {@link startedStep}. After the fenced update. */
+export function startStepStmt(o: StepStart): Stmt {
+  return {
+    sql: `INSERT INTO ${T_STEPS} (saga_id, step_no, phase, name, state, attempts, fence, started_at)
      VALUES (?, ?, ?, ?, 'started', 1, ?, ?)
      ON CONFLICT (saga_id, step_no, phase) DO UPDATE SET state = 'started', attempts = ${T_STEPS}.attempts + 1,
        fence = excluded.fence, started_at = excluded.started_at, ended_at = NULL, uncertain = 0
-     RETURNING *`,
-    [o.sagaId, o.stepNo, o.phase, o.name, o.fence, o.now],
-  );
-  return decodeStep(rows[0]!);
+     RETURNING attempts, budget_from`,
+    params: [o.sagaId, o.stepNo, o.phase, o.name, o.fence, o.now],
+  };
+}
+
+/** The step row {@link startStepStmt} recorded, given the counters it returned: the rest is what it wrote. */
+export function startedStepRow(o: Omit<StepStart, 'sagaId' | 'fence'>, attempts: number, budgetFrom: number): StepRow {
+  return { stepNo: o.stepNo, phase: o.phase, name: o.name, state: 'started', attempts, budgetFrom, uncertain: false, output: null, error: null, startedAt: o.now, endedAt: null };
+}
+
+/** The step row {@link startStepStmt} recorded, from its rows. */
+export function startedStep(o: StepStart, rows: readonly Record<string, unknown>[]): StepRow {
+  return startedStepRow(o, Number(rows[0]!.attempts), Number(rows[0]!.budget_from));
+}
+
+/** {@link startStepStmt}, run. */
+export async function startStep(tx: SqlExecutor, o: StepStart): Promise<StepRow> {
+  const s = startStepStmt(o);
+  return startedStep(o, await tx.query(s.sql, s.params));
+}
+
+/** A step attempt's result. */
+export interface StepFinish {
+  sagaId: string;
+  stepNo: number;
+  phase: 'do' | 'undo';
+  state: 'succeeded' | 'failed';
+  output?: string | null;
+  error?: string | null;
+  uncertain?: boolean;
+  fence: number;
+  now: number;
 }
 
 /** Records the result of a step attempt. */
-export async function finishStep(
-  tx: SqlExecutor,
-  o: { sagaId: string; stepNo: number; phase: 'do' | 'undo'; state: 'succeeded' | 'failed'; output?: string | null; error?: string | null; uncertain?: boolean; fence: number; now: number },
-): Promise<void> {
-  await tx.run(
-    `UPDATE ${T_STEPS} SET state = ?, output = ?, error = ?, uncertain = ?, fence = ?, ended_at = ? WHERE saga_id = ? AND step_no = ? AND phase = ?`,
-    [o.state, o.output ?? null, o.error ?? null, o.uncertain ? 1 : 0, o.fence, o.now, o.sagaId, o.stepNo, o.phase],
-  );
+export function finishStepStmt(o: StepFinish): Stmt {
+  return {
+    sql: `UPDATE ${T_STEPS} SET state = ?, output = ?, error = ?, uncertain = ?, fence = ?, ended_at = ? WHERE saga_id = ? AND step_no = ? AND phase = ?`,
+    params: [o.state, o.output ?? null, o.error ?? null, o.uncertain ? 1 : 0, o.fence, o.now, o.sagaId, o.stepNo, o.phase],
+  };
+}
+
+/** {@link finishStepStmt}, run. */
+export async function finishStep(tx: SqlExecutor, o: StepFinish): Promise<void> {
+  const s = finishStepStmt(o);
+  await tx.run(s.sql, s.params);
 }
 
 /** Removes a step row recorded as started whose attempt never began (the saga turned back first). */
@@ -226,6 +270,12 @@ export async function acquireLocks(tx: StoreTransaction, sagaId: string, resourc
 }
 
 /** Releases every semantic lock a saga holds (in its terminal transition). */
+export function releaseLocksStmt(sagaId: string): Stmt {
+  return { sql: `DELETE FROM ${T_LOCKS} WHERE saga_id = ?`, params: [sagaId] };
+}
+
+/** {@link releaseLocksStmt}, run. */
 export async function releaseLocks(tx: SqlExecutor, sagaId: string): Promise<void> {
-  await tx.run(`DELETE FROM ${T_LOCKS} WHERE saga_id = ?`, [sagaId]);
+  const s = releaseLocksStmt(sagaId);
+  await tx.run(s.sql, s.params);
 }

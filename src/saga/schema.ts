@@ -8,6 +8,9 @@ export const T_STEPS = 'tessera_saga_steps';
 export const T_SIGNALS = 'tessera_saga_signals';
 export const T_LOCKS = 'tessera_saga_locks';
 
+/** Statuses a runner works on, as an SQL list (claims, polls and the partial indexes spell it this way). */
+export const ACTIVE_STATUSES = "('running','waiting','compensating','cancelling')";
+
 /**
  * The saga tables, same shape on SQLite and PostgreSQL (JSON kept as TEXT, times as epoch milliseconds).
  *
@@ -119,6 +122,18 @@ INSERT INTO tessera_saga_steps_v2 SELECT saga_id, step_no, phase, name, state, a
   started_at, ended_at FROM ${T_STEPS};
 DROP TABLE ${T_STEPS};
 ALTER TABLE tessera_saga_steps_v2 RENAME TO ${T_STEPS};
+`,
+  },
+  {
+    // Only the sagas a runner may still claim are in the runnable index: a saga enters it when it starts and
+    // leaves it when it ends, and a finished saga no longer costs an index page in its last transition (nor a
+    // place in an index that otherwise grows with every saga ever run). The claim and poll queries repeat the
+    // predicate word for word, which is how SQLite knows it may use a partial index.
+    version: 2,
+    name: 'runnable index of unfinished sagas only',
+    sql: `
+DROP INDEX tessera_saga_runnable;
+CREATE INDEX tessera_saga_runnable ON ${T_INSTANCES} (status, wake_at) WHERE status IN ${ACTIVE_STATUSES};
 `,
   },
 ];

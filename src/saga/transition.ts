@@ -1,14 +1,16 @@
 import { FencingError } from '../errors.js';
 import type { StoreTransaction } from '../eventstore/store.js';
 import type { NewEvent } from '../eventstore/types.js';
+import type { SqliteDatabase } from '../storage/sqlite.js';
 import { sagaStreamId } from './events.js';
-import { fencedUpdate, finishStep, type InstanceChanges, releaseLocks, startStep } from './repo.js';
+import { fencedResult, fencedUpdateStmt, finishStepStmt, type InstanceChanges, releaseLocksStmt, startedStep, startedStepRow, startStepStmt, type Stmt } from './repo.js';
 import type { StepRow } from './rows.js';
 import { T_INSTANCES } from './schema.js';
 
 /**
  * A saga transition described as data (the hot ones: start, advance, complete), so that a batch of them can run
- * as one statement on PostgreSQL (see `pg-apply.ts`) instead of one round trip per SQL statement.
+ * as one statement on PostgreSQL (see `pg-apply.ts`) instead of one round trip per SQL statement, and one without
+ * events synchronously on SQLite (see `batch.ts`).
  */
 export interface Transition {
   sagaId: string;
@@ -44,31 +46,69 @@ export interface TransitionResult {
 
 /** The step row `start` recorded, given the attempt counters the database returned. */
 export function startedRow(t: Transition, attempts: number, budgetFrom: number): StepRow | null {
-  if (t.start === undefined) return null;
-  const s = t.start;
-  return { stepNo: s.stepNo, phase: s.phase, name: s.name, state: 'started', attempts, budgetFrom, uncertain: false, output: null, error: null, startedAt: t.now, endedAt: null };
+  return t.start === undefined ? null : startedStepRow({ ...t.start, now: t.now }, attempts, budgetFrom);
+}
+
+/** What a transition asks of its transaction, one at a time (the answer goes back into the sequence). */
+type Op = { query: Stmt } | { run: Stmt } | { append: NewEvent[] } | { work: NonNullable<Transition['work']> };
+
+/** A transition's statements in order: written once, run by {@link applyTransition} and {@link applyTransitionSync}. */
+function* transitionOps(t: Transition): Generator<Op, TransitionResult, unknown> {
+  let cancelRequested = false;
+  if (t.insert !== undefined) {
+    const i = t.insert;
+    const rows = (yield {
+      query: {
+        sql: `INSERT INTO ${T_INSTANCES} (saga_id, saga_type, def_version, status, input, deadline_at, lease_owner, lease_until, fence, created_at, updated_at)
+       VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (saga_id) DO NOTHING RETURNING saga_id`,
+        params: [t.sagaId, i.type, i.version, i.input, i.deadlineAt, i.leaseOwner, i.leaseUntil, t.fence, t.now, t.now],
+      },
+    }) as unknown[];
+    if (rows.length === 0) return { applied: false, cancelRequested: false, started: null };
+  } else {
+    const rows = (yield { query: fencedUpdateStmt(t.sagaId, t.fence, t.now, t.changes ?? {}) }) as Record<string, unknown>[];
+    cancelRequested = fencedResult(rows, t.sagaId, t.fence).cancelRequested;
+  }
+  const output = t.work === undefined ? undefined : ((yield { work: t.work }) as string | null);
+  if (t.finish !== undefined) yield { run: finishStepStmt({ sagaId: t.sagaId, ...t.finish, ...(output === undefined ? {} : { output }), fence: t.fence, now: t.now }) };
+  if (t.releaseLocks) yield { run: releaseLocksStmt(t.sagaId) };
+  if (t.events.length > 0) yield { append: t.events };
+  let started: StepRow | null = null;
+  if (t.start !== undefined) {
+    const o = { sagaId: t.sagaId, ...t.start, fence: t.fence, now: t.now };
+    started = startedStep(o, (yield { query: startStepStmt(o) }) as Record<string, unknown>[]);
+  }
+  return { applied: true, cancelRequested, started, ...(output === undefined ? {} : { output }) };
 }
 
 /** Runs one transition statement by statement in an open transaction (SQLite, and PostgreSQL's fall-back). */
 export async function applyTransition(tx: StoreTransaction, t: Transition): Promise<TransitionResult> {
-  let cancelRequested = false;
-  if (t.insert !== undefined) {
-    const i = t.insert;
-    const rows = await tx.sql.query(
-      `INSERT INTO ${T_INSTANCES} (saga_id, saga_type, def_version, status, input, deadline_at, lease_owner, lease_until, fence, created_at, updated_at)
-       VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (saga_id) DO NOTHING RETURNING saga_id`,
-      [t.sagaId, i.type, i.version, i.input, i.deadlineAt, i.leaseOwner, i.leaseUntil, t.fence, t.now, t.now],
-    );
-    if (rows.length === 0) return { applied: false, cancelRequested: false, started: null };
-  } else {
-    cancelRequested = (await fencedUpdate(tx.sql, t.sagaId, t.fence, t.now, t.changes ?? {})).cancelRequested;
+  const ops = transitionOps(t);
+  for (let step = ops.next(); ; ) {
+    if (step.done) return step.value;
+    const op = step.value;
+    if ('query' in op) step = ops.next(await tx.sql.query(op.query.sql, op.query.params));
+    else if ('run' in op) step = ops.next(await tx.sql.run(op.run.sql, op.run.params));
+    else if ('append' in op) step = ops.next(await tx.appendToStream(sagaStreamId(t.sagaId), op.append));
+    else step = ops.next(await op.work(tx));
   }
-  const output = t.work === undefined ? undefined : await t.work(tx);
-  if (t.finish !== undefined) await finishStep(tx.sql, { sagaId: t.sagaId, ...t.finish, ...(output === undefined ? {} : { output }), fence: t.fence, now: t.now });
-  if (t.releaseLocks) await releaseLocks(tx.sql, t.sagaId);
-  if (t.events.length > 0) await tx.appendToStream(sagaStreamId(t.sagaId), t.events);
-  const started = t.start === undefined ? null : await startStep(tx.sql, { sagaId: t.sagaId, ...t.start, fence: t.fence, now: t.now });
-  return { applied: true, cancelRequested, started, ...(output === undefined ? {} : { output }) };
+}
+
+/**
+ * Runs a transition without events or work as one synchronous SQLite transaction (`BEGIN IMMEDIATE … COMMIT`
+ * with cached prepared statements): what the async path costs in promise hops, locks and event-loop turns is
+ * most of a sequential saga's CPU beside SQLite's own. The caller makes sure no async transaction is open.
+ */
+export function applyTransitionSync(db: SqliteDatabase, t: Transition): TransitionResult {
+  if (t.events.length > 0 || t.work !== undefined) throw new TypeError('applyTransitionSync: a transition with events or work runs through the store');
+  return db.writeSync(() => {
+    const ops = transitionOps(t);
+    for (let step = ops.next(); ; ) {
+      if (step.done) return step.value;
+      const op = step.value as { query: Stmt } | { run: Stmt };
+      step = ops.next('query' in op ? db.querySync(op.query.sql, op.query.params) : db.runSync(op.run.sql, op.run.params));
+    }
+  });
 }
 
 /** The error a fenced-out update rejects with (the same as the statement-by-statement path's). */

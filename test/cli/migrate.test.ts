@@ -61,7 +61,7 @@ describe('tessera init and migrate (SQLite)', () => {
     // The saga engine's SQLite-only migrations ran too (clustered tables), not only the shared ones.
     const raw = new Database(db, { readonly: true });
     try {
-      expect(raw.prepare('SELECT max(version) AS v FROM tessera_saga_sqlite_migrations').get()).toEqual({ v: 1 });
+      expect(raw.prepare('SELECT max(version) AS v FROM tessera_saga_sqlite_migrations').get()).toEqual({ v: 2 });
       expect(raw.prepare("SELECT sql FROM sqlite_master WHERE name = 'tessera_saga_instances'").pluck().get()).toMatch(/WITHOUT ROWID/i);
     } finally {
       raw.close();

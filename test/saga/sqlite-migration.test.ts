@@ -40,7 +40,9 @@ describe('SQLite saga tables clustered on their keys (migration from the first s
     }
     const tables = await db.query<{ name: string; sql: string }>(`SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN (?, ?) ORDER BY name`, [T_INSTANCES, T_STEPS]);
     expect(tables.map((t) => [t.name, /WITHOUT ROWID/.test(t.sql)])).toEqual([[T_INSTANCES, true], [T_STEPS, true]]);
-    const indexes = await db.query<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name`, [T_INSTANCES]);
+    const indexes = await db.query<{ name: string; sql: string }>(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name`, [T_INSTANCES]);
     expect(indexes.map((i) => i.name)).toEqual(['tessera_saga_created', 'tessera_saga_runnable']);
+    // Migration 2: the runnable index holds unfinished sagas only.
+    expect(indexes[1]!.sql).toMatch(/WHERE status IN \('running','waiting','compensating','cancelling'\)/);
   });
 });
