@@ -132,10 +132,24 @@ export function toSagaInstance(row: InstanceRow, steps: StepRow[]): SagaInstance
 export function stepContext(
   row: InstanceRow, steps: Iterable<StepRow>, stepNo: number, phase: 'do' | 'undo', attempt: StepRow, signal: { readonly signal: AbortSignal }, signalPayload?: string | null,
 ): StepContext<unknown> {
+  // Input and outputs are parsed when a step first reads them (each context its own copy, as before).
+  const done = Array.from(steps);
+  let input: { value: unknown } | undefined;
+  let outputs: Record<string, unknown> | undefined;
   const ctx: { -readonly [K in keyof StepContext<unknown>]: StepContext<unknown>[K] } = {
     sagaId: row.sagaId,
-    input: JSON.parse(row.input),
-    outputs: outputsOf(steps),
+    get input() {
+      return (input ??= { value: JSON.parse(row.input) }).value;
+    },
+    set input(value: unknown) {
+      input = { value };
+    },
+    get outputs() {
+      return (outputs ??= outputsOf(done));
+    },
+    set outputs(value: Record<string, unknown>) {
+      outputs = value;
+    },
     idempotencyKey: `${row.sagaId}:${stepNo}:${phase}`,
     attempt: attempt.attempts - attempt.budgetFrom,
     // Read through: the invocation makes its AbortSignal only for a step that asks for it.

@@ -49,6 +49,9 @@ export function startedRow(t: Transition, attempts: number, budgetFrom: number):
   return t.start === undefined ? null : startedStepRow({ ...t.start, now: t.now }, attempts, budgetFrom);
 }
 
+const INSERT_SQL = `INSERT INTO ${T_INSTANCES} (saga_id, saga_type, def_version, status, input, deadline_at, lease_owner, lease_until, fence, created_at, updated_at)
+  VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (saga_id) DO NOTHING RETURNING saga_id`;
+
 /** What a transition asks of its transaction, one at a time (the answer goes back into the sequence). */
 type Op = { query: Stmt } | { run: Stmt } | { append: NewEvent[] } | { work: NonNullable<Transition['work']> };
 
@@ -57,13 +60,8 @@ function* transitionOps(t: Transition): Generator<Op, TransitionResult, unknown>
   let cancelRequested = false;
   if (t.insert !== undefined) {
     const i = t.insert;
-    const rows = (yield {
-      query: {
-        sql: `INSERT INTO ${T_INSTANCES} (saga_id, saga_type, def_version, status, input, deadline_at, lease_owner, lease_until, fence, created_at, updated_at)
-       VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (saga_id) DO NOTHING RETURNING saga_id`,
-        params: [t.sagaId, i.type, i.version, i.input, i.deadlineAt, i.leaseOwner, i.leaseUntil, t.fence, t.now, t.now],
-      },
-    }) as unknown[];
+    const params = [t.sagaId, i.type, i.version, i.input, i.deadlineAt, i.leaseOwner, i.leaseUntil, t.fence, t.now, t.now];
+    const rows = (yield { query: { sql: INSERT_SQL, params } }) as unknown[];
     if (rows.length === 0) return { applied: false, cancelRequested: false, started: null };
   } else {
     const rows = (yield { query: fencedUpdateStmt(t.sagaId, t.fence, t.now, t.changes ?? {}) }) as Record<string, unknown>[];
