@@ -39,11 +39,20 @@ export async function ensureGroupSchema(db: SqlDriver, clock: Clock): Promise<Le
 
 /** Creates the group with `partitions` checkpoints at 0, or checks that the stored count is the same. */
 export async function registerGroup(db: SqlDriver, group: string, partitions: number, now: number): Promise<void> {
+  // Rows that exist are only read: an INSERT … ON CONFLICT on a row that a member paused inside its batch has
+  // updated (locked, uncommitted) waits for that member, so a joining member would hang until it resumed.
+  let stored = await groupPartitions(db, group);
+  const have = stored === null ? new Map<number, bigint>() : await checkpoints(db, group);
+  if (stored !== null && have.size >= partitions) {
+    if (stored !== partitions) throw new PartitionCountMismatchError(group, stored, partitions);
+    return;
+  }
   await db.transaction(async (tx) => {
     await tx.run(`INSERT INTO ${GROUPS_TABLE} (group_name, partitions, created_at) VALUES (?, ?, ?) ON CONFLICT (group_name) DO NOTHING`, [group, partitions, now]);
-    const stored = await groupPartitions(tx, group);
+    stored = await groupPartitions(tx, group);
     if (stored !== partitions) throw new PartitionCountMismatchError(group, stored!, partitions);
     for (let p = 0; p < partitions; p++) {
+      if (have.has(p)) continue;
       await tx.run(`INSERT INTO ${CHECKPOINTS_TABLE} (group_name, part, position, updated_at) VALUES (?, ?, 0, ?) ON CONFLICT (group_name, part) DO NOTHING`, [group, p, now]);
     }
   });

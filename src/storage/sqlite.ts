@@ -283,8 +283,10 @@ function check(active: boolean): void {
 }
 
 // better-sqlite3 has no boolean type; store booleans as 0/1 like SQLite itself does.
-function bind(params: readonly SqlValue[]): unknown[] {
-  return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+function bind(params: readonly SqlValue[]): readonly unknown[] {
+  // SQLite has no booleans; copy the array only when one is there (most statements have none).
+  for (const p of params) if (typeof p === 'boolean') return params.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));
+  return params;
 }
 
 const RETRYABLE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_RECOVERY']);
