@@ -6,6 +6,7 @@ import {
   committedTransactions,
   dbosTarget,
   rawPgTarget,
+  rawSqliteSchemaTarget,
   rawSqliteTarget,
   SAGA_BENCH_PG,
   type SagaTarget,
@@ -51,6 +52,8 @@ const ROWS: Record<string, (database: string, steps: number) => Promise<SagaTarg
   'tessera-sqlite': (d, k) => tesseraTarget('sqlite', true, d, k),
   'tessera-sqlite-quiet': (d, k) => tesseraTarget('sqlite', false, d, k),
   'raw-sqlite': () => rawSqliteTarget(),
+  'floor-sqlite': () => rawSqliteSchemaTarget(true),
+  'floor-sqlite-quiet': () => rawSqliteSchemaTarget(false),
 };
 
 /** Backends publish their counters when idle, after up to 10 s (PGSTAT_IDLE_INTERVAL): wait that out before reading them. */
@@ -79,7 +82,8 @@ async function countCommits(target: SagaTarget, ids: string[], steps: number, co
 /**
  * 3-step saga throughput, as issue 8 asks: N sagas one after another and M sagas with C in flight, on Tessera's
  * engine (PostgreSQL and SQLite, with and without lifecycle events), DBOS Transact on the same PostgreSQL server,
- * and the raw-driver floors (pg; better-sqlite3 directly) doing the same commits. Every row is opened once and
+ * the raw-driver floors (pg; better-sqlite3 directly) doing the same commits, and on SQLite the floor of any engine
+ * on Tessera's schema (its transitions' statements straight on better-sqlite3, with and without the events). Every row is opened once and
  * warmed up; then each repetition times every row in each mode (alternating the row order), so a slow moment of
  * a shared machine lands on all rows alike; ratios are medians of per-repetition ratios. Afterwards one counted
  * run per PostgreSQL row reads the committed transactions of the run's own database from `pg_stat_database`.
@@ -158,7 +162,8 @@ export async function runSagaBench(opts: SagaBenchOptions = {}): Promise<{ resul
 function ratios(results: SagaBenchResult[], steps: number): string[] {
   const lines: string[] = [];
   const find = (row: string, mode: string): SagaBenchResult | undefined => results.find((r) => r.row === row && r.mode === mode);
-  for (const [a, b] of [['tessera-postgres', 'dbos'], ['tessera-postgres-quiet', 'dbos'], ['raw-postgres', 'dbos'], ['tessera-postgres', 'raw-postgres'], ['tessera-postgres-quiet', 'raw-postgres'], ['tessera-sqlite', 'raw-sqlite'], ['tessera-sqlite-quiet', 'raw-sqlite']] as const) {
+  for (const [a, b] of [['tessera-postgres', 'dbos'], ['tessera-postgres-quiet', 'dbos'], ['raw-postgres', 'dbos'], ['tessera-postgres', 'raw-postgres'], ['tessera-postgres-quiet', 'raw-postgres'], ['tessera-sqlite', 'raw-sqlite'], ['tessera-sqlite-quiet', 'raw-sqlite'],
+    ['floor-sqlite', 'raw-sqlite'], ['floor-sqlite-quiet', 'raw-sqlite'], ['tessera-sqlite', 'floor-sqlite'], ['tessera-sqlite-quiet', 'floor-sqlite-quiet']] as const) {
     for (const mode of MODES) {
       const x = find(a, mode);
       const y = find(b, mode);
@@ -185,6 +190,7 @@ function write(dir: string, results: SagaBenchResult[], summary: string[], o: { 
     '',
     `${o.steps}-step sagas of no-op steps; ${o.sequential} run one after another, ${o.concurrent} with ${o.concurrency} in flight (each worker starts a saga and waits for its end); ${o.repetitions} repetitions, rows in alternating order, medians.`,
     `"no lifecycle events" rows run with \`lifecycleEvents: false\`; the others with the default (a SagaStarted and a SagaCompleted event per saga, in the transitions' commits).`,
+    `"raw better-sqlite3 on Tessera's saga schema" rows run the statements of Tessera's transitions (and the event store's appends of the two lifecycle events) straight on better-sqlite3, in the same commits: the floor of any engine on that schema.`,
     `Commits: \`pg_stat_database.xact_commit\` of the run's own database over a separate counted run (every autocommit read counts too: polls, waitForTerminal; and each NOTIFY after an event commit), divided by sagas and by the ${o.steps + 1} transitions of a saga (start + one per step).`,
     '',
     ...table,

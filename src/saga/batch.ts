@@ -28,7 +28,8 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * transitions given as data go as one statement (`pg-apply.ts`): one round trip for the whole batch.
  *
  * A lone piece with nothing in flight runs at once (no waiting for company), so sequential sagas lose no latency;
- * on SQLite a lone transition without events runs synchronously (`applyTransitionSync`): no promise or lock hops.
+ * on SQLite the transitions without events of an engine's only saga run synchronously (`applyTransitionSync`): no
+ * promise or lock hops.
  */
 export class CommitBatcher {
   readonly #store: EventStore;
@@ -37,19 +38,22 @@ export class CommitBatcher {
   readonly #sqlite: SqliteDatabase | null;
   readonly #maxInFlight: number;
   readonly #maxBatch: number;
+  /** True while the engine runs at most one saga: then no other transition can come to share a commit. */
+  readonly #lone: () => boolean;
   #queue: Pending[] = [];
   #inFlight = 0;
   #gathering = false;
   /** The last batch to commit held several pieces: their sagas' next transitions are likely on their way. */
   #released = false;
 
-  constructor(store: EventStore, o: { pg: PgTransitionBatch | null; maxInFlight: number; maxBatch: number }) {
+  constructor(store: EventStore, o: { pg: PgTransitionBatch | null; maxInFlight: number; maxBatch: number; lone?: () => boolean }) {
     this.#store = store;
     this.#pg = o.pg;
     const db = storeDatabase(store);
     this.#sqlite = db instanceof SqliteDatabase ? db : null;
     this.#maxInFlight = o.maxInFlight;
     this.#maxBatch = o.maxBatch;
+    this.#lone = o.lone ?? (() => false);
   }
 
   /** Runs `work` in a transaction, possibly shared with other submitted work; resolves after the commit. */
@@ -61,9 +65,10 @@ export class CommitBatcher {
   apply(transition: Transition): Promise<TransitionResult> {
     if (transition.work !== undefined) return storeTransaction(this.#store, (tx) => applyTransition(tx, transition));
     const db = this.#sqlite;
-    // Alone (nothing queued, in flight or about to follow a released batch) and no async transaction open on the
-    // connection: nothing can interleave with a synchronous transaction, and nobody would share its commit.
-    if (db !== null && transition.events.length === 0 && this.#alone() && !db.lock.locked && !db.writeLock.locked) {
+    // The engine's only saga, nothing queued or in flight, no async transaction open on the connection: nothing can
+    // interleave with a synchronous transaction, and no other saga's transition would come to share its commit
+    // (with several sagas running, the batch that waits for them is worth more than the hops it costs).
+    if (db !== null && transition.events.length === 0 && this.#lone() && this.#alone() && !db.lock.locked && !db.writeLock.locked) {
       try {
         return Promise.resolve(applyTransitionSync(db, transition));
       } catch (e) {

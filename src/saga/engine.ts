@@ -103,7 +103,7 @@ class TesseraSagaEngine implements SagaEngine {
       });
     }
     // SQLite has one writer: one batch at a time gathers the most. PostgreSQL commits others meanwhile.
-    this.#batcher = new CommitBatcher(o.store, { pg, maxInFlight: o.db.dialect === 'sqlite' ? 1 : 2, maxBatch: 64 });
+    this.#batcher = new CommitBatcher(o.store, { pg, maxInFlight: o.db.dialect === 'sqlite' ? 1 : 2, maxBatch: 64, lone: () => this.#active.size + this.#reserved <= 1 });
     this.#transact = (work) => this.#batcher.submit(work);
     this.#loop = o.maxConcurrent > 0 ? this.#run() : Promise.resolve();
   }

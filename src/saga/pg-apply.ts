@@ -3,6 +3,8 @@ import { NotifySender } from '../eventstore/postgres/listener.js';
 import { notifyChannel } from '../eventstore/postgres/schema.js';
 import type { StoreRuntime } from '../eventstore/store.js';
 import { pgTextArray } from '../eventstore/postgres/append.js';
+import { runAutocommit } from '../eventstore/postgres/fast-append.js';
+import { numberPlaceholders } from '../storage/postgres-placeholders.js';
 import type { EventStore } from '../eventstore/types.js';
 import type { Migration } from '../storage/migrations.js';
 import type { PostgresDatabase } from '../storage/postgres.js';
@@ -133,6 +135,16 @@ $fn$;`,
 ];
 
 
+/**
+ * The batch statement, numbered for the driver. `o_work` reads the statement's snapshot (taken before the
+ * function writes): the other sagas as they were.
+ */
+function applyStatement(work: string): string {
+  return numberPlaceholders(`SELECT *, ${work} AS o_work
+    FROM tessera_saga_apply(?::jsonb, ?::text[], ?::int[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::boolean)`).text;
+}
+const PLAIN_APPLY = applyStatement('false');
+
 /** What the batch path needs from the store: its event ids, schema versions, and whether appends have hooks. */
 interface StoreParts {
   ids(): string;
@@ -158,8 +170,8 @@ export class PgTransitionBatch {
 
   readonly #notify: NotifySender;
   #watch: (work: boolean) => void = () => undefined;
-  /** The o_work test (see watch), its parameters after the time. */
-  #probe: { sql: string; params: SqlValue[] } | null = null;
+  /** The statement with the o_work test (see watch), and the test's parameters after the time. */
+  #probe: { text: string; params: SqlValue[] } | null = null;
 
   private constructor(db: PostgresDatabase, parts: StoreParts, schema: string) {
     this.#db = db;
@@ -183,7 +195,7 @@ export class PgTransitionBatch {
   /** Called after every batch with whether some saga of `filter` was runnable and unleased (work for this engine). */
   watch(filter: RunnableFilter, fn: (work: boolean) => void): void {
     const f = filterSql(filter);
-    this.#probe = { sql: `EXISTS (SELECT 1 FROM ${T_INSTANCES} WHERE ${UNLEASED} AND ${DUE} <= ?::bigint AND ${f.sql})`, params: f.params };
+    this.#probe = { text: applyStatement(`EXISTS (SELECT 1 FROM ${T_INSTANCES} WHERE ${UNLEASED} AND ${DUE} <= ?::bigint AND ${f.sql})`), params: f.params };
     this.#watch = fn;
   }
 
@@ -215,10 +227,11 @@ export class PgTransitionBatch {
       return o;
     });
     const probe = this.#probe;
-    // o_work reads the statement's snapshot (taken before the function writes): other sagas, as they were.
-    const rows = await this.#db.query<{ o_applied: boolean; o_cancel: number | null; o_attempts: number | null; o_budget: number | null; o_work: boolean }>(
-      `SELECT *, ${probe?.sql ?? 'false'} AS o_work
-       FROM tessera_saga_apply(?::jsonb, ?::text[], ?::int[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::boolean)`,
+    // A named prepared statement (its text is fixed per engine): each pooled connection parses and plans it once,
+    // which the probe would otherwise add to every transition's round trip.
+    const rows = await runAutocommit<{ o_applied: boolean; o_cancel: number | null; o_attempts: number | null; o_budget: number | null; o_work: boolean }>(
+      this.#db,
+      probe?.text ?? PLAIN_APPLY,
       [...(probe === null ? [] : [batch[0]!.now, ...probe.params]), JSON.stringify(json), pgTextArray(ev.streams), `{${ev.counts.join(',')}}`, pgTextArray(ev.at), pgTextArray(ev.ids), pgTextArray(ev.types), pgTextArray(ev.data), pgTextArray(ev.meta), `{${ev.sv.join(',')}}`, batch.length === 1],
     );
     if (rows.length !== batch.length) throw new StorageError(`tessera_saga_apply returned ${rows.length} rows for ${batch.length} transitions`);
