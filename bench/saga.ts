@@ -191,7 +191,7 @@ function write(dir: string, results: SagaBenchResult[], summary: string[], o: { 
     `${o.steps}-step sagas of no-op steps; ${o.sequential} run one after another, ${o.concurrent} with ${o.concurrency} in flight (each worker starts a saga and waits for its end); ${o.repetitions} repetitions, rows in alternating order, medians.`,
     `"no lifecycle events" rows run with \`lifecycleEvents: false\`; the others with the default (a SagaStarted and a SagaCompleted event per saga, in the transitions' commits).`,
     `"raw better-sqlite3 on Tessera's saga schema" rows run the statements of Tessera's transitions (and the event store's appends of the two lifecycle events) straight on better-sqlite3, in the same commits: the floor of any engine on that schema.`,
-    `Commits: \`pg_stat_database.xact_commit\` of the run's own database over a separate counted run (every autocommit read counts too: polls, waitForTerminal; and each NOTIFY after an event commit), divided by sagas and by the ${o.steps + 1} transitions of a saga (start + one per step).`,
+    `Commits: \`pg_stat_database.xact_commit\` of the run's own database over a separate counted run (every autocommit read counts too: polls, waitForTerminal, a NOTIFY sent after a commit; and so does each wake-up of a LISTENing connection, which PostgreSQL gives every listener of the database for every NOTIFY in it), divided by sagas and by the ${o.steps + 1} transitions of a saga (start + one per step).`,
     '',
     ...table,
     '',
