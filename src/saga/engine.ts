@@ -208,6 +208,7 @@ class TesseraSagaEngine implements SagaEngine {
       // A freed slot matters only to sagas left unclaimed for want of one; others come by start, signal or poll.
       const wasFull = this.#active.size + this.#reserved >= this.#o.maxConcurrent;
       this.#active.delete(row.sagaId);
+      if (this.#active.size === 0) this.#wakeups?.idle();
       const waiters = this.#finals.get(row.sagaId);
       this.#finals.delete(row.sagaId);
       if (waiters !== undefined) {

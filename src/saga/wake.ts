@@ -87,6 +87,13 @@ export class SagaWakeups {
     this.#timer ??= this.#arm(IDLE_LISTEN_MS);
   }
 
+  /** The engine's last saga ended: listen once its commits have stopped for the short while, not the long one. */
+  idle(): void {
+    if (this.#timer === null || this.#stopped) return;
+    clearTimeout(this.#timer);
+    this.#timer = this.#arm(Math.max(0, IDLE_LISTEN_MS - (performance.now() - this.#lastCommit)));
+  }
+
   #arm(ms: number): NodeJS.Timeout {
     const t = setTimeout(() => {
       this.#timer = null;
