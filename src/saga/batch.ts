@@ -63,7 +63,7 @@ export class CommitBatcher {
 
   /** Applies a transition (possibly in one statement with others); an update that lost its fence rejects with `FencingError`. */
   apply(transition: Transition): Promise<TransitionResult> {
-    if (transition.work !== undefined) return storeTransaction(this.#store, (tx) => applyTransition(tx, transition));
+    if (transition.work !== undefined) return storeTransaction(this.#store, (tx) => applyTransition(tx, transition, this.#sqlite));
     const db = this.#sqlite;
     // The engine's only saga, nothing queued or in flight, no async transaction open on the connection: nothing can
     // interleave with a synchronous transaction, and no other saga's transition would come to share its commit
@@ -148,7 +148,7 @@ export class CommitBatcher {
       await storeTransaction(this.#store, async (tx) => {
         for (const p of batch) {
           try {
-            outcomes.push({ ok: true, value: await run(tx, p) });
+            outcomes.push({ ok: true, value: await run(tx, p, this.#sqlite) });
           } catch (e) {
             // Fenced out before writing anything: only this piece fails.
             if (!isTesseraError(e, 'LEASE_FENCED')) {
@@ -175,14 +175,14 @@ export class CommitBatcher {
 
   async #single(p: Pending): Promise<void> {
     try {
-      p.resolve(await storeTransaction(this.#store, (tx) => run(tx, p)));
+      p.resolve(await storeTransaction(this.#store, (tx) => run(tx, p, this.#sqlite)));
     } catch (e) {
       p.reject(e);
     }
   }
 }
 
-function run(tx: StoreTransaction, p: Pending): Promise<unknown> {
-  return 'transition' in p.piece ? applyTransition(tx, p.piece.transition) : p.piece.work(tx);
+function run(tx: StoreTransaction, p: Pending, db: SqliteDatabase | null): Promise<unknown> {
+  return 'transition' in p.piece ? applyTransition(tx, p.piece.transition, db) : p.piece.work(tx);
 }
 

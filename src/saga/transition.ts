@@ -79,14 +79,18 @@ function* transitionOps(t: Transition): Generator<Op, TransitionResult, unknown>
   return { applied: true, cancelRequested, started, ...(output === undefined ? {} : { output }) };
 }
 
-/** Runs one transition statement by statement in an open transaction (SQLite, and PostgreSQL's fall-back). */
-export async function applyTransition(tx: StoreTransaction, t: Transition): Promise<TransitionResult> {
+/**
+ * Runs one transition statement by statement in an open transaction (SQLite, and PostgreSQL's fall-back). On
+ * SQLite (`db` given: the store's connection, which the open transaction holds) its own statements run directly,
+ * and only the event append and a transactional step's work are awaited.
+ */
+export async function applyTransition(tx: StoreTransaction, t: Transition, db: SqliteDatabase | null = null): Promise<TransitionResult> {
   const ops = transitionOps(t);
   for (let step = ops.next(); ; ) {
     if (step.done) return step.value;
     const op = step.value;
-    if ('query' in op) step = ops.next(await tx.sql.query(op.query.sql, op.query.params));
-    else if ('run' in op) step = ops.next(await tx.sql.run(op.run.sql, op.run.params));
+    if ('query' in op) step = ops.next(db === null ? await tx.sql.query(op.query.sql, op.query.params) : db.querySync(op.query.sql, op.query.params));
+    else if ('run' in op) step = ops.next(db === null ? await tx.sql.run(op.run.sql, op.run.params) : db.runSync(op.run.sql, op.run.params));
     else if ('append' in op) step = ops.next(await tx.appendToStream(sagaStreamId(t.sagaId), op.append));
     else step = ops.next(await op.work(tx));
   }
