@@ -55,6 +55,20 @@ export interface StoreTransaction {
 }
 
 /**
+ * A synchronous transaction on the store's SQLite connection (see {@link syncStoreWriter}): `append` is valid only
+ * inside `write(fn)`, and validates and prepares its events as `appendToStream` does.
+ */
+export interface SyncStoreWriter {
+  write<T>(fn: () => T): T;
+  append(streamId: string, events: NewEvent[], opts?: AppendOptions): AppendResult;
+}
+
+/** An engine backend that can append inside a synchronous transaction (SQLite without inline projections). */
+interface SyncWriting {
+  syncWriter(): { write<T>(fn: () => T): T; append(req: AppendRequest): AppendResult } | null;
+}
+
+/**
  * Wraps an engine backend into the public {@link EventStore}: validates every input before touching the
  * database, upcasts on read, and implements subscriptions, streaming reads and aggregation once for all
  * engines.
@@ -63,6 +77,7 @@ export class TesseraEventStore implements EventStore {
   #closed = false;
   readonly #subscriptions = new Set<SubscriptionLoop>();
   readonly #prepareContext;
+  #syncWriter: SyncStoreWriter | null | undefined;
 
   constructor(private readonly rt: StoreRuntime) {
     this.#prepareContext = {
@@ -89,6 +104,21 @@ export class TesseraEventStore implements EventStore {
         appendToStream: async (streamId, events, opts) => btx.append(this.#appendRequest(streamId, events, opts)),
       }),
     );
+  }
+
+  /** See {@link syncStoreWriter}. */
+  syncWriter(): SyncStoreWriter | null {
+    if (this.#syncWriter === undefined) {
+      const b = (this.rt.backend as Partial<SyncWriting>).syncWriter?.call(this.rt.backend) ?? null;
+      this.#syncWriter =
+        b === null
+          ? null
+          : {
+              write: (fn) => (this.#assertOpen(), b.write(fn)),
+              append: (streamId, events, opts) => b.append(this.#appendRequest(streamId, events, opts)),
+            };
+    }
+    return this.#syncWriter;
   }
 
   #appendRequest(streamId: string, events: NewEvent[], opts: AppendOptions | undefined): AppendRequest {
@@ -246,4 +276,20 @@ export function readLogPartitions(store: EventStore, req: PartitionPageRequest):
     throw new InvalidArgumentError('store', 'is not an event store opened by Tessera', 'Pass a store from openSqliteEventStore or openPostgresEventStore.');
   }
   return store.readPartitions(req);
+}
+
+/**
+ * The store's synchronous writer, or null when the store is not a Tessera SQLite store or has append hooks (inline
+ * projections). Internal to sagas, whose lone transitions run as one synchronous transaction: their SQL and their
+ * lifecycle append commit together with no promise hops. The caller makes sure no async transaction of this process
+ * is open on the connection.
+ *
+ * @example
+ * ```ts
+ * const w = syncStoreWriter(store);
+ * w?.write(() => w.append('saga-1', [{ type: 'SagaStarted', data: {} }]));
+ * ```
+ */
+export function syncStoreWriter(store: EventStore): SyncStoreWriter | null {
+  return store instanceof TesseraEventStore ? store.syncWriter() : null;
 }

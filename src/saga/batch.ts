@@ -1,5 +1,5 @@
 import { isTesseraError } from '../errors.js';
-import { storeDatabase, storeTransaction, type StoreTransaction } from '../eventstore/store.js';
+import { storeDatabase, storeTransaction, type StoreTransaction, syncStoreWriter, type SyncStoreWriter } from '../eventstore/store.js';
 import type { EventStore } from '../eventstore/types.js';
 import { isPgConnectionError } from '../storage/postgres-errors.js';
 import { SqliteDatabase } from '../storage/sqlite.js';
@@ -28,7 +28,7 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * transitions given as data go as one statement (`pg-apply.ts`): one round trip for the whole batch.
  *
  * A lone piece with nothing in flight runs at once (no waiting for company), so sequential sagas lose no latency;
- * on SQLite the transitions without events of an engine's only saga run synchronously (`applyTransitionSync`): no
+ * on SQLite the transitions of an engine's only saga run synchronously, lifecycle events included (`applyTransitionSync`): no
  * promise or lock hops.
  */
 export class CommitBatcher {
@@ -36,6 +36,8 @@ export class CommitBatcher {
   readonly #pg: PgTransitionBatch | null;
   /** The store's SQLite connection, for the synchronous path; null on PostgreSQL. */
   readonly #sqlite: SqliteDatabase | null;
+  /** The store's synchronous writer (appends inside the synchronous transaction); null on PostgreSQL or with append hooks. */
+  readonly #writer: SyncStoreWriter | null;
   readonly #maxInFlight: number;
   readonly #maxBatch: number;
   /** True while the engine runs at most one saga: then no other transition can come to share a commit. */
@@ -51,6 +53,7 @@ export class CommitBatcher {
     this.#pg = o.pg;
     const db = storeDatabase(store);
     this.#sqlite = db instanceof SqliteDatabase ? db : null;
+    this.#writer = this.#sqlite === null ? null : syncStoreWriter(store);
     this.#maxInFlight = o.maxInFlight;
     this.#maxBatch = o.maxBatch;
     this.#lone = o.lone ?? (() => false);
@@ -68,9 +71,11 @@ export class CommitBatcher {
     // The engine's only saga, nothing queued or in flight, no async transaction open on the connection: nothing can
     // interleave with a synchronous transaction, and no other saga's transition would come to share its commit
     // (with several sagas running, the batch that waits for them is worth more than the hops it costs).
-    if (db !== null && transition.events.length === 0 && this.#lone() && this.#alone() && !db.lock.locked && !db.writeLock.locked) {
+    // Lifecycle events join it through the store's synchronous writer (none with inline projections).
+    const writer = this.#writer;
+    if (db !== null && (transition.events.length === 0 || writer !== null) && this.#lone() && this.#alone() && !db.lock.locked && !db.writeLock.locked) {
       try {
-        return Promise.resolve(applyTransitionSync(db, transition));
+        return Promise.resolve(applyTransitionSync(db, transition, writer));
       } catch (e) {
         return Promise.reject(e);
       }

@@ -1,5 +1,5 @@
 import { FencingError } from '../errors.js';
-import type { StoreTransaction } from '../eventstore/store.js';
+import type { StoreTransaction, SyncStoreWriter } from '../eventstore/store.js';
 import type { NewEvent } from '../eventstore/types.js';
 import type { SqliteDatabase } from '../storage/sqlite.js';
 import { sagaStreamId } from './events.js';
@@ -97,20 +97,26 @@ export async function applyTransition(tx: StoreTransaction, t: Transition, db: S
 }
 
 /**
- * Runs a transition without events or work as one synchronous SQLite transaction (`BEGIN IMMEDIATE … COMMIT`
- * with cached prepared statements): what the async path costs in promise hops, locks and event-loop turns is
- * most of a sequential saga's CPU beside SQLite's own. The caller makes sure no async transaction is open.
+ * Runs a transition without work as one synchronous SQLite transaction (`BEGIN IMMEDIATE … COMMIT` with cached
+ * prepared statements, its lifecycle events appended in it through the store's synchronous writer): what the
+ * async path costs in promise hops, locks and event-loop turns is most of a sequential saga's CPU beside SQLite's
+ * own. The caller makes sure no async transaction is open; `writer` is required when the transition has events.
  */
-export function applyTransitionSync(db: SqliteDatabase, t: Transition): TransitionResult {
-  if (t.events.length > 0 || t.work !== undefined) throw new TypeError('applyTransitionSync: a transition with events or work runs through the store');
-  return db.writeSync(() => {
+export function applyTransitionSync(db: SqliteDatabase, t: Transition, writer: SyncStoreWriter | null): TransitionResult {
+  if (t.work !== undefined || (t.events.length > 0 && writer === null)) {
+    throw new TypeError('applyTransitionSync: a transition with work, or with events and no synchronous writer, runs through the store');
+  }
+  const body = (): TransitionResult => {
     const ops = transitionOps(t);
     for (let step = ops.next(); ; ) {
       if (step.done) return step.value;
-      const op = step.value as { query: Stmt } | { run: Stmt };
-      step = ops.next('query' in op ? db.querySync(op.query.sql, op.query.params) : db.runSync(op.run.sql, op.run.params));
+      const op = step.value as { query: Stmt } | { run: Stmt } | { append: NewEvent[] };
+      if ('query' in op) step = ops.next(db.querySync(op.query.sql, op.query.params));
+      else if ('run' in op) step = ops.next(db.runSync(op.run.sql, op.run.params));
+      else step = ops.next(writer!.append(sagaStreamId(t.sagaId), op.append));
     }
-  });
+  };
+  return writer === null ? db.writeSync(body) : writer.write(body);
 }
 
 /** The error a fenced-out update rejects with (the same as the statement-by-statement path's). */

@@ -192,7 +192,7 @@ export class SqliteDatabase implements SqlDriver {
     this.assertOpen();
     return this.exclusive(async () => {
       this.assertOpen();
-      this.#execRaw('BEGIN IMMEDIATE');
+      this.#runPrepared('BEGIN IMMEDIATE');
       let active = true;
       // Statements through `tx` run inside the transaction; they must not wait for the lock we hold.
       const tx: SqlExecutor = {
@@ -202,7 +202,7 @@ export class SqliteDatabase implements SqlDriver {
       };
       try {
         const result = await fn(tx);
-        this.#execRaw('COMMIT');
+        this.#runPrepared('COMMIT');
         return result;
       } catch (e) {
         if (!this.#closed && this.#db.inTransaction) this.#db.exec('ROLLBACK');

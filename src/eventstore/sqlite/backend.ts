@@ -1,3 +1,4 @@
+import { StorageError } from '../../errors.js';
 import type { SqliteDatabase } from '../../storage/sqlite.js';
 import { bucketOf } from '../../support/hash.js';
 import type { AppendRequest, BackendTransaction, EventStoreBackend, PartitionPage, PartitionPageRequest, SnapshotRecord, StoredEvent } from '../backend.js';
@@ -9,6 +10,16 @@ import { WakeSignal } from '../wake-signal.js';
 import { GroupCommitter } from './group-commit.js';
 import { type EventQuery, SQL } from './schema.js';
 
+/** See {@link SqliteEventStoreBackend.syncWriter}. */
+export interface SyncBackendWriter {
+  write<T>(fn: () => T): T;
+  append(req: AppendRequest): AppendResult;
+}
+
+// Savepoint of an append inside a caller's transaction; cached prepared statements (exec would parse them each time).
+const SAVEPOINT = 'SAVEPOINT tessera_tx_append';
+const RELEASE = 'RELEASE tessera_tx_append';
+const ROLLBACK_TO = 'ROLLBACK TO tessera_tx_append';
 const NO_LIMIT = -1; // SQLite: LIMIT -1 means no limit
 const MAX_VERSION = 9223372036854775807n;
 const INSERT_CHUNK = 50; // rows per multi-row INSERT: 400 parameters, well under SQLite's limit
@@ -48,16 +59,15 @@ export class SqliteEventStoreBackend implements EventStoreBackend {
         sql,
         append: async (req) => {
           // We hold the connection lock inside the transaction, so the synchronous append path is safe here.
-          this.db.execSync('SAVEPOINT tessera_tx_append');
+          this.db.runSync(SAVEPOINT);
           try {
             const applied = this.#appendInTransaction(req);
             if (this.#runHooks) await this.#runHooks(req, applied);
-            this.db.execSync('RELEASE tessera_tx_append');
+            this.db.runSync(RELEASE);
             appended ||= applied.firstPosition !== null;
             return applied.result;
           } catch (e) {
-            this.db.execSync('ROLLBACK TO tessera_tx_append');
-            this.db.execSync('RELEASE tessera_tx_append');
+            this.#undoSavepoint();
             throw e;
           }
         },
@@ -65,6 +75,55 @@ export class SqliteEventStoreBackend implements EventStoreBackend {
     );
     if (appended) this.#signal.notify();
     return result;
+  }
+
+  /**
+   * The synchronous writer (null with inline projections: their hooks are async): `write(fn)` runs `fn` in one
+   * `BEGIN IMMEDIATE … COMMIT` on the store's connection, and `append` inside it writes events in that transaction,
+   * each in a savepoint (a failed append leaves nothing). Subscribers are woken after the commit. The caller makes
+   * sure no async transaction of this process is open (`db.lock`, `db.writeLock`).
+   */
+  syncWriter(): SyncBackendWriter | null {
+    return this.#runHooks === null ? this.#syncWriter : null;
+  }
+
+  #held = false;
+  #heldAppended = false;
+  readonly #syncWriter: SyncBackendWriter = {
+    write: <T>(fn: () => T): T => {
+      if (this.#held || this.db.lock.locked || this.db.writeLock.locked) {
+        throw new StorageError('A synchronous event store write was started while another transaction of this process is open', {
+          hint: 'Run synchronous writes only when the connection holds no transaction (db.lock and db.writeLock free).',
+        });
+      }
+      this.#held = true;
+      this.#heldAppended = false;
+      try {
+        const result = this.db.writeSync(fn);
+        if (this.#heldAppended) this.#signal.notify();
+        return result;
+      } finally {
+        this.#held = false;
+      }
+    },
+    append: (req: AppendRequest): AppendResult => {
+      if (!this.#held) throw new StorageError('A synchronous append ran outside its write', { hint: 'Call append only inside write(fn).' });
+      this.db.runSync(SAVEPOINT);
+      try {
+        const applied = this.#appendInTransaction(req);
+        this.db.runSync(RELEASE);
+        this.#heldAppended ||= applied.firstPosition !== null;
+        return applied.result;
+      } catch (e) {
+        this.#undoSavepoint();
+        throw e;
+      }
+    },
+  };
+
+  #undoSavepoint(): void {
+    this.db.runSync(ROLLBACK_TO);
+    this.db.runSync(RELEASE);
   }
 
   async append(request: AppendRequest): Promise<AppendResult> {
