@@ -8,7 +8,8 @@ export const FULL: Sizes = {
   batchSize: 1_000,
   batchesPerRep: 5,
   readStreamLength: 1_000,
-  readsPerRep: 20,
+  // 100 reads (~0.1 s) per repetition: with 20, one scavenge or JIT tier-up was a large share of the window.
+  readsPerRep: 100,
   concurrentWriters: 8,
   concurrentAppends: 2_000,
   streamAllEvents: 1_000_000,
@@ -23,7 +24,7 @@ export const QUICK: Sizes = {
   reps: 3,
   singleAppends: 400,
   batchesPerRep: 2,
-  readsPerRep: 5,
+  readsPerRep: 20,
   concurrentAppends: 800,
   streamAllEvents: 200_000,
   streamAllReps: 1,
