@@ -4,9 +4,13 @@
  * the raw better-sqlite3 row of `bench/saga-targets.ts` (the same commits), in one process. Prints
  * the median per-round ratio (Tessera sagas/s ÷ raw sagas/s) by wall time and by CPU time (steadier on a shared
  * machine), and each row's median rate:
- *   npx tsx bench/profile/saga-sqlite-ab.ts [rounds] [sagasPerRound]
+ *   npx tsx bench/profile/saga-sqlite-ab.ts [rounds] [sagasPerRound] [otherCheckout]
+ * With `otherCheckout` (e.g. `git archive <commit> | tar -x -C /tmp/base`, node_modules linked in), that tree's engine
+ * rows (`base`, `base-q`) run interleaved in the same process too: a same-run A/B of two commits.
  */
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import { rawSqliteSchemaTarget, rawSqliteTarget, type SagaTarget, tesseraTarget } from '../saga-targets.js';
 
 const rounds = Number(process.argv[2] ?? 30);
@@ -19,6 +23,12 @@ const rows: [string, SagaTarget][] = [
   ['raw', await rawSqliteTarget()],
 ];
 const COMPARED = ['tessera', 'quiet', 'floor', 'floor-q'];
+const other = process.argv[4];
+if (other !== undefined) {
+  const base = (await import(pathToFileURL(resolve(other, 'bench/saga-targets.ts')).href)) as { tesseraTarget: typeof tesseraTarget };
+  rows.unshift(['base', await base.tesseraTarget('sqlite', true, '', 3)], ['base-q', await base.tesseraTarget('sqlite', false, '', 3)]);
+  COMPARED.unshift('base', 'base-q');
+}
 let n = 0;
 const ids = (k: number): string[] => Array.from({ length: k }, () => `s${n++}`);
 for (const [, t] of rows) await t.run(ids(200), 3, 1);
