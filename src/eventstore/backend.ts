@@ -86,6 +86,15 @@ export interface BackendTransaction {
   append(request: AppendRequest): Promise<AppendResult>;
 }
 
+/**
+ * Appends inside a synchronous transaction on the store's connection (SQLite without inline projections):
+ * `append` is valid only inside `write(fn)`, which runs `fn` in one transaction.
+ */
+export interface SyncBackendWriter {
+  write<T>(fn: () => T): T;
+  append(req: AppendRequest): AppendResult;
+}
+
 /** The engine-specific part of an event store. */
 export interface EventStoreBackend {
   /** Appends atomically: idempotent-id check, version check and insert in one transaction. */
@@ -114,6 +123,8 @@ export interface EventStoreBackend {
    * `timeoutMs` at the latest (polling covers writers the engine cannot notify about). Resolves early on abort.
    */
   waitForEvents(timeoutMs: number, signal: AbortSignal): Promise<void>;
+  /** The synchronous writer, on engines that have one (null when it does not apply, e.g. with append hooks). */
+  syncWriter?(): SyncBackendWriter | null;
   /** Runs `fn` in one transaction on the store's database; appends made through it commit with its SQL. */
   transaction<T>(fn: (tx: BackendTransaction) => Promise<T>): Promise<T>;
   close(): Promise<void>;

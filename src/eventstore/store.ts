@@ -63,11 +63,6 @@ export interface SyncStoreWriter {
   append(streamId: string, events: NewEvent[], opts?: AppendOptions): AppendResult;
 }
 
-/** An engine backend that can append inside a synchronous transaction (SQLite without inline projections). */
-interface SyncWriting {
-  syncWriter(): { write<T>(fn: () => T): T; append(req: AppendRequest): AppendResult } | null;
-}
-
 /**
  * Wraps an engine backend into the public {@link EventStore}: validates every input before touching the
  * database, upcasts on read, and implements subscriptions, streaming reads and aggregation once for all
@@ -109,7 +104,7 @@ export class TesseraEventStore implements EventStore {
   /** See {@link syncStoreWriter}. */
   syncWriter(): SyncStoreWriter | null {
     if (this.#syncWriter === undefined) {
-      const b = (this.rt.backend as Partial<SyncWriting>).syncWriter?.call(this.rt.backend) ?? null;
+      const b = this.rt.backend.syncWriter?.() ?? null;
       this.#syncWriter =
         b === null
           ? null
@@ -225,6 +220,14 @@ export class TesseraEventStore implements EventStore {
   }
 }
 
+/** The store as Tessera's own class, for the functions below that need its database or internals. */
+function tesseraStore(store: EventStore): TesseraEventStore {
+  if (!(store instanceof TesseraEventStore)) {
+    throw new InvalidArgumentError('store', 'is not an event store opened by Tessera', 'Pass a store from openSqliteEventStore or openPostgresEventStore.');
+  }
+  return store;
+}
+
 /**
  * The SQL database an event store keeps its events in, for read models, saga tables and anything else
  * that must live (and commit) beside the events. Works for every store Tessera opens.
@@ -236,10 +239,7 @@ export class TesseraEventStore implements EventStore {
  * ```
  */
 export function storeDatabase(store: EventStore): SqlDriver {
-  if (!(store instanceof TesseraEventStore)) {
-    throw new InvalidArgumentError('store', 'is not an event store opened by Tessera', 'Pass a store from openSqliteEventStore or openPostgresEventStore.');
-  }
-  return store.database;
+  return tesseraStore(store).database;
 }
 
 /**
@@ -255,10 +255,7 @@ export function storeDatabase(store: EventStore): SqlDriver {
  * ```
  */
 export function storeTransaction<T>(store: EventStore, fn: (tx: StoreTransaction) => Promise<T>): Promise<T> {
-  if (!(store instanceof TesseraEventStore)) {
-    throw new InvalidArgumentError('store', 'is not an event store opened by Tessera', 'Pass a store from openSqliteEventStore or openPostgresEventStore.');
-  }
-  return store.transaction(fn);
+  return tesseraStore(store).transaction(fn);
 }
 
 /**
@@ -272,10 +269,7 @@ export function storeTransaction<T>(store: EventStore, fn: (tx: StoreTransaction
  * ```
  */
 export function readLogPartitions(store: EventStore, req: PartitionPageRequest): Promise<{ events: RecordedEvent[]; through: bigint | null }> {
-  if (!(store instanceof TesseraEventStore)) {
-    throw new InvalidArgumentError('store', 'is not an event store opened by Tessera', 'Pass a store from openSqliteEventStore or openPostgresEventStore.');
-  }
-  return store.readPartitions(req);
+  return tesseraStore(store).readPartitions(req);
 }
 
 /**

@@ -1,19 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenService } from '../../src/server/index.js';
-import { ROOT } from '../cli/run-cli.js';
+import { launchChromium, SHOTS } from './chromium.js';
 import { ADMIN_TOKEN, useOrderService } from '../server/harness.js';
 
-/** Debian's chromium (`.ci/run` installs it with apt when missing). */
-function chromiumPath(): string {
-  return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
-}
-
-const SHOTS = join(ROOT, 'test-results');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 describe('dashboard in headless Chromium', () => {
   const service = useOrderService();
@@ -23,9 +14,8 @@ describe('dashboard in headless Chromium', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     url = await listenService((await service()).app, { port: 0 });
-    browser = await chromium.launch({ executablePath: chromiumPath(), args: ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(`${url}/dashboard/`);

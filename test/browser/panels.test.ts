@@ -1,11 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenService } from '../../src/server/index.js';
-import { ROOT } from '../cli/run-cli.js';
 import { type OrderService, startOrderService } from '../../examples/orders/service.js';
+import { launchChromium, SHOTS } from './chromium.js';
 import { ADMIN_TOKEN, orderBody } from '../server/harness.js';
 import { useScaleOutService } from '../server/panels-harness.js';
 import { type PgCluster, startPgCluster } from '../support/pg-cluster.js';
@@ -13,13 +11,6 @@ import { type PgReplica, startPgReplica, waitForReplay } from '../support/pg-rep
 import { freshSchemaName } from '../support/pg-schema.js';
 import { tempDir } from '../support/tmp.js';
 
-/** Debian's chromium (`.ci/run` installs it with apt when missing). */
-function chromiumPath(): string {
-  return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
-}
-
-const SHOTS = join(ROOT, 'test-results');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 describe('scale-out panels in headless Chromium', () => {
   const service = useScaleOutService();
@@ -29,12 +20,11 @@ describe('scale-out panels in headless Chromium', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     const svc = await service();
     url = await listenService(svc.app, { port: 0 });
     for (const id of ['b-1', 'b-2', 'b-3', 'b-4']) await svc.app.inject({ method: 'POST', url: '/api/orders', payload: orderBody(id) });
     for (const id of ['b-1', 'b-2', 'b-3', 'b-4']) await svc.engine.waitForTerminal(id, { timeoutMs: 30_000 });
-    browser = await chromium.launch({ executablePath: chromiumPath(), args: ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(`${url}/dashboard/`);
@@ -97,7 +87,7 @@ describe('replication panel with a PostgreSQL replica set, in headless Chromium'
       db: `${primary.url}?schema=${freshSchemaName('panels')}`, logger: false, pollIntervalMs: 20, scaleOut: { dir: tmp.dir, replicas: replicas.map((r) => r.url) },
     });
     await waitForReplay(primary.url, replicas);
-    browser = await chromium.launch({ executablePath: chromiumPath(), args: ARGS });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

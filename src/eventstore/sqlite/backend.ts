@@ -1,7 +1,9 @@
 import { StorageError } from '../../errors.js';
 import type { SqliteDatabase } from '../../storage/sqlite.js';
 import { bucketOf } from '../../support/hash.js';
-import type { AppendRequest, BackendTransaction, EventStoreBackend, PartitionPage, PartitionPageRequest, SnapshotRecord, StoredEvent } from '../backend.js';
+import type {
+  AppendRequest, BackendTransaction, EventStoreBackend, PartitionPage, PartitionPageRequest, SnapshotRecord, StoredEvent, SyncBackendWriter,
+} from '../backend.js';
 import { checkExpectedVersion } from '../expected-version.js';
 import { type ExistingEvent, resolveIdempotentAppend } from '../idempotency.js';
 import type { AppendHook, AppendResult } from '../types.js';
@@ -9,12 +11,6 @@ import { type AppliedAppend, toRecordedEvents } from '../applied.js';
 import { WakeSignal } from '../wake-signal.js';
 import { GroupCommitter } from './group-commit.js';
 import { type EventQuery, SQL } from './schema.js';
-
-/** See {@link SqliteEventStoreBackend.syncWriter}. */
-export interface SyncBackendWriter {
-  write<T>(fn: () => T): T;
-  append(req: AppendRequest): AppendResult;
-}
 
 // Savepoint of an append inside a caller's transaction; cached prepared statements (exec would parse them each time).
 const SAVEPOINT = 'SAVEPOINT tessera_tx_append';
